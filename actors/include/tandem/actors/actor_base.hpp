@@ -1,0 +1,297 @@
+#pragma once
+
+#include <tandem/actors/actor.hpp>
+#include <tandem/actors/behavior.hpp>
+#include <tandem/actors/detail/message.hpp>
+#include <tandem/actors/detail/spinlock.hpp>
+#include <tandem/actors/messages.hpp>
+#include <tandem/actors/pending_request.hpp>
+#include <tandem/actors/response_promise.hpp>
+#include <tandem/actors/spawn_options.hpp>
+#include <tandem/mailbox/intrusive_mpsc.hpp>
+#include <tandem/runtime/detail/unique_function.hpp>
+#include <tandem/runtime/expected.hpp>
+#include <tandem/runtime/resumable.hpp>
+#include <tandem/runtime/scheduler.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace tandem {
+
+class actor_system;
+
+/// What a new actor is told about itself; class-based actors pass it on to
+/// actor_base's constructor: `explicit account(actor_config& cfg) : actor_base(cfg) {}`.
+struct actor_config {
+  actor_system* system;
+  spawn_options options;
+};
+
+namespace detail {
+struct actor_extras;
+} // namespace detail
+
+/// A running actor, and the `self` its handlers talk to. Class-based actors
+/// derive from it and override make_behavior(); function-based actors receive
+/// a pointer to it (or to a stateful_actor<State>).
+///
+/// An actor runs until it quits, fails (a handler threw) or its system stops
+/// it; handles keep only its memory alive. Its handlers never run
+/// concurrently, and none runs after it terminated.
+class actor_base : public resumable {
+public:
+  explicit actor_base(actor_config& cfg);
+  virtual ~actor_base();
+
+  actor_id id() const noexcept { return id_; }
+  const std::string& name() const noexcept;
+  actor_system& system() const noexcept { return *system_; }
+  /// A handle to this actor, e.g. to pass to others.
+  actor this_actor() noexcept { return actor{this}; }
+
+  // -- messaging --------------------------------------------------------------
+
+  /// Sends `msg` to `dest` (a handle, or an actor pointer). Returns an error
+  /// if it was not queued: the receiver terminated, or its bounded mailbox
+  /// refused or dropped it.
+  template <class Dest, class T>
+  error send(const Dest& dest, T&& msg);
+
+  /// Sends `msg` as a request; say what to do with the answer with `.then`.
+  template <class Dest, class T>
+  auto request(const Dest& dest, T&& msg);
+
+  /// Takes over answering the request being handled, to answer it later.
+  template <class R>
+  response_promise<R> make_response_promise();
+
+  // -- lifecycle --------------------------------------------------------------
+
+  /// Terminates after the current handler; an empty reason is a normal exit.
+  void quit(error reason = {});
+
+  /// Receive a down_msg when `other` terminates (at once if it already has).
+  void monitor(const actor& other);
+  void demonitor(const actor& other);
+
+  /// Link both ways: when either terminates with a non-normal reason, the
+  /// other receives an exit_msg and, unless it traps exits, terminates too.
+  void link_to(const actor& other);
+  void unlink_from(const actor& other);
+
+  /// Whether exit_msg from links goes to the behavior instead of terminating.
+  void trap_exit(bool enabled) noexcept { trap_exit_ = enabled; }
+
+  /// Replaces the behavior after the current handler. An empty behavior makes
+  /// the actor quit.
+  void become(behavior next);
+  template <class... Sigs>
+  void become(typed_behavior<Sigs...> next) {
+    become(std::move(next.unbox()));
+  }
+
+  /// Spawns another actor in the same system (see actor_system::spawn).
+  template <class F, class... Ts>
+    requires(!std::is_base_of_v<actor_base, std::decay_t<F>>)
+  auto spawn(F&& f, Ts&&... xs);
+  template <class C, class... Ts>
+    requires std::is_base_of_v<actor_base, C>
+  auto spawn(Ts&&... xs);
+
+  // -- customization for class-based actors ----------------------------------
+
+  /// The initial behavior of a class-based actor.
+  virtual behavior make_behavior();
+  /// Runs once when the actor terminates, with the reason.
+  virtual void on_exit(const error& reason);
+
+  // -- resumable --------------------------------------------------------------
+
+  resume_result resume(std::size_t budget) final;
+  void add_ref() noexcept final { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept final {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      delete this;
+  }
+
+  // -- tandem's internals ---------------------------------------------------
+
+  /// Queues `msg` (ownership taken) at `dest`, scheduling it if it was idle.
+  /// On failure the message is disposed of: a request is answered with the
+  /// error, anything else dropped. Returns the error.
+  static error deliver(actor_base* dest, detail::message* msg);
+
+  /// Queued messages, for tests and diagnostics.
+  std::size_t mailbox_size() const noexcept { return mailbox_.size(); }
+  /// Whether the actor has terminated.
+  bool terminated() const noexcept { return terminated_flag_.load(std::memory_order_acquire); }
+
+  /// Starts the actor with the behavior `init` makes (runs on the spawner's
+  /// thread, before anyone else can see the actor).
+  template <class Init>
+  void start(Init&& init);
+
+  /// Asks the actor to terminate with `reason` code at its next message
+  /// boundary, ahead of whatever is queued. Thread-safe.
+  void kill(errc reason) noexcept;
+
+  /// Answers the request being handled (if it is one and still unanswered).
+  template <class T>
+  void respond(T&& value);
+  void respond_error(error reason);
+
+  /// Registers a continuation for response `id`.
+  void await_response(detail::request_id id,
+                      detail::unique_function<void(detail::message&)> continuation);
+  detail::request_id next_request_id() noexcept;
+
+  /// Sends an error to this actor's own mailbox as the answer to request id.
+  void fail_request_locally(detail::request_id id, error reason);
+
+  // System registry links (guarded by the system's registry lock).
+  actor_base* registry_prev = nullptr;
+  actor_base* registry_next = nullptr;
+
+private:
+  void install(behavior b);
+  void handle(detail::message& msg);
+  void handle_response(detail::message& msg);
+  void handle_unexpected(detail::message& msg);
+  void terminate(error reason);
+  void fail_with_exception(const char* what);
+  void register_promise(const std::shared_ptr<detail::promise_state>& state);
+  void remove_link(actor_base* other);
+  void drop_overflow(detail::message* msg);
+  static error bounce(detail::message* msg, error reason);
+  detail::actor_extras& shared_extras_locked();
+  struct owner_state;
+  owner_state& owned();
+
+  std::atomic<std::uint32_t> refs_{1}; // the actor's own reference while alive
+  std::atomic<int> kill_code_{0};
+  std::atomic<bool> terminated_flag_{false};
+  bool terminated_ = false;
+  bool answered_ = false;
+  bool trap_exit_ = false;
+  bool quit_requested_ = false;
+  unhandled_policy unhandled_;
+  detail::spinlock lock_; // guards extras' links and monitors, and exited_
+  bool exited_ = false;
+  actor_id id_;
+  actor_system* system_;
+  scheduler* scheduler_;
+  intrusive_mpsc<detail::message> mailbox_;
+  std::unique_ptr<detail::behavior_impl_base> behavior_;
+  detail::message* current_ = nullptr;
+  std::unique_ptr<detail::actor_extras> extras_; // shared: guarded by lock_
+  std::unique_ptr<owner_state> owner_;           // touched by the actor only
+
+  friend class actor_system;
+};
+
+inline void intrusive_ptr_add_ref(actor_base* p) noexcept { p->add_ref(); }
+inline void intrusive_ptr_release(actor_base* p) noexcept { p->release(); }
+
+namespace detail {
+
+template <class Dest, class T>
+constexpr void check_accepts() {
+  static_assert(handle_traits<Dest>::template accepts<T>,
+                "this typed actor has no handler for that message type");
+}
+
+template <class Dest, class T, bool Typed = handle_traits<Dest>::is_typed>
+struct request_response {
+  using type = dynamic_response;
+};
+template <class Dest, class T>
+struct request_response<Dest, T, true> {
+  using type = typename handle_traits<Dest>::template response_type<T>;
+};
+
+template <class T>
+message* make_message(T&& value) {
+  return new message_of<std::decay_t<T>>(std::forward<T>(value));
+}
+
+} // namespace detail
+
+/// Sends `msg` to `dest` from outside any actor (or without naming a sender).
+template <class Dest, class T>
+error send(const Dest& dest, T&& msg) {
+  detail::check_accepts<Dest, T>();
+  auto* target = detail::cell_of(dest);
+  if (target == nullptr)
+    return error{errc::invalid_argument, "send to an empty actor handle"};
+  return actor_base::deliver(target, detail::make_message(std::forward<T>(msg)));
+}
+
+template <class Dest, class T>
+error actor_base::send(const Dest& dest, T&& msg) {
+  return tandem::send(dest, std::forward<T>(msg));
+}
+
+template <class Dest, class T>
+auto actor_base::request(const Dest& dest, T&& msg) {
+  detail::check_accepts<Dest, T>();
+  using response = typename detail::request_response<Dest, T>::type;
+  auto id = next_request_id();
+  auto* target = detail::cell_of(dest);
+  if (target == nullptr) {
+    fail_request_locally(id, error{errc::invalid_argument, "request to an empty actor handle"});
+  } else {
+    auto* m = detail::make_message(std::forward<T>(msg));
+    m->kind = detail::message_kind::request;
+    m->id = id;
+    m->sender = detail::intrusive_ptr<actor_base>{this};
+    deliver(target, m);
+  }
+  return pending_request<response>{this, id};
+}
+
+template <class R>
+response_promise<R> actor_base::make_response_promise() {
+  auto* msg = current_;
+  if (msg == nullptr || answered_ || !msg->expects_response())
+    return response_promise<R>{};
+  answered_ = true;
+  auto state = std::make_shared<detail::promise_state>(std::move(msg->sender), msg->id);
+  register_promise(state);
+  return response_promise<R>{std::move(state)};
+}
+
+template <class T>
+void actor_base::respond(T&& value) {
+  auto* msg = current_;
+  if (msg == nullptr || answered_ || !msg->expects_response())
+    return;
+  answered_ = true;
+  auto* r = detail::make_message(std::forward<T>(value));
+  r->kind = detail::message_kind::response;
+  r->id = msg->id;
+  deliver(msg->sender.get(), r);
+}
+
+template <class Init>
+void actor_base::start(Init&& init) {
+  behavior initial;
+  try {
+    initial = init();
+  } catch (const std::exception& e) {
+    fail_with_exception(e.what());
+    return;
+  } catch (...) {
+    fail_with_exception("unknown exception");
+    return;
+  }
+  install(std::move(initial));
+}
+
+} // namespace tandem
+
+#include <tandem/actors/detail/behavior_impl.hpp>
+#include <tandem/actors/detail/pending_request_impl.hpp>

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <tandem/actors/detail/intrusive_ptr.hpp>
+#include <tandem/actors/detail/type_key.hpp>
+
+#include <cstdint>
+#include <string>
+#include <typeinfo>
+#include <utility>
+
+namespace tandem {
+class actor_base;
+void intrusive_ptr_add_ref(actor_base* p) noexcept;
+void intrusive_ptr_release(actor_base* p) noexcept;
+} // namespace tandem
+
+namespace tandem::detail {
+
+using request_id = std::uint64_t;
+
+enum class message_kind : std::uint8_t {
+  ordinary, ///< a send: subject to mailbox bounds
+  request,  ///< expects a response at `sender`: subject to mailbox bounds
+  system,   ///< down/exit notifications: never dropped by a bound
+  response, ///< answers request `id`
+  failure,  ///< answers request `id` with an error (payload: tandem::error)
+  wakeup,   ///< carries nothing; makes an idle actor look at its kill flag
+};
+
+/// One queued message: an intrusive node in a mailbox with a typed payload.
+struct message {
+  message* next = nullptr;
+  type_key type;
+  message_kind kind = message_kind::ordinary;
+  request_id id = 0;
+  intrusive_ptr<actor_base> sender; ///< requests only: where the answer goes
+
+  explicit message(type_key t) noexcept : type(t) {}
+  message(const message&) = delete;
+  message& operator=(const message&) = delete;
+  virtual ~message() = default;
+
+  /// Readable payload type, for errors.
+  virtual std::string type_name() const = 0;
+
+  bool expects_response() const noexcept {
+    return kind == message_kind::request && sender;
+  }
+};
+
+template <class T>
+struct message_of final : message {
+  template <class... Args>
+  explicit message_of(Args&&... args)
+      : message(type_key_of<T>()), value(std::forward<Args>(args)...) {}
+
+  std::string type_name() const override { return demangle(typeid(T).name()); }
+
+  T value;
+};
+
+} // namespace tandem::detail

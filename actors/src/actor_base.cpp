@@ -1,0 +1,471 @@
+#include <tandem/actors/actor_base.hpp>
+#include <tandem/actors/actor_system.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace tandem {
+
+namespace detail {
+
+// What other actors touch (monitors, links) and what rarely exists (a name,
+// the exit reason): kept out of line so an idle actor stays small.
+struct actor_extras {
+  std::string name;
+  std::vector<actor> watchers;
+  std::vector<actor> links;
+  error exit_reason;
+};
+
+} // namespace detail
+
+// What only the actor itself touches: no lock.
+struct actor_base::owner_state {
+  std::unordered_map<detail::request_id, detail::unique_function<void(detail::message&)>> pending;
+  detail::request_id last_request_id = 0;
+  std::unique_ptr<detail::behavior_impl_base> next_behavior;
+  bool has_next_behavior = false;
+  error quit_reason;
+  std::vector<std::weak_ptr<detail::promise_state>> promises;
+};
+
+namespace {
+
+const std::string empty_name;
+
+bool droppable(const detail::message& m) noexcept {
+  return m.kind == detail::message_kind::ordinary || m.kind == detail::message_kind::request;
+}
+
+detail::message* make_failure(detail::request_id id, error reason) {
+  auto* f = new detail::message_of<error>(std::move(reason));
+  f->kind = detail::message_kind::failure;
+  f->id = id;
+  return f;
+}
+
+std::string describe(const actor_base& a) {
+  auto s = "actor " + std::to_string(a.id());
+  if (!a.name().empty())
+    s += " (" + a.name() + ")";
+  return s;
+}
+
+} // namespace
+
+actor_base::actor_base(actor_config& cfg)
+    : unhandled_(cfg.options.unhandled),
+      id_(cfg.system->next_actor_id()),
+      system_(cfg.system),
+      scheduler_(&cfg.system->backend()),
+      mailbox_(cfg.options.mailbox) {
+  if (!cfg.options.name.empty()) {
+    extras_ = std::make_unique<detail::actor_extras>();
+    extras_->name = std::move(cfg.options.name);
+  }
+}
+
+actor_base::~actor_base() = default;
+
+const std::string& actor_base::name() const noexcept {
+  // The name is written only in the constructor: no lock needed to read it.
+  return extras_ ? extras_->name : empty_name;
+}
+
+behavior actor_base::make_behavior() {
+  return {};
+}
+
+void actor_base::on_exit(const error&) {}
+
+detail::actor_extras& actor_base::shared_extras_locked() {
+  if (!extras_)
+    extras_ = std::make_unique<detail::actor_extras>();
+  return *extras_;
+}
+
+actor_base::owner_state& actor_base::owned() {
+  if (!owner_)
+    owner_ = std::make_unique<owner_state>();
+  return *owner_;
+}
+
+// -- delivery ----------------------------------------------------------------
+
+error actor_base::deliver(actor_base* dest, detail::message* msg) {
+  switch (dest->mailbox_.push(msg, droppable(*msg))) {
+    case push_result::accepted:
+      return {};
+    case push_result::wake_reader:
+      dest->add_ref(); // handed over to the scheduler
+      dest->scheduler_->schedule(dest);
+      return {};
+    case push_result::closed:
+      return bounce(msg, error{errc::receiver_down, describe(*dest) + " has terminated"});
+    case push_result::full:
+      return bounce(msg, error{errc::mailbox_full, "mailbox of " + describe(*dest) + " is full"});
+    case push_result::dropped:
+      return bounce(msg, error{errc::message_dropped,
+                               "mailbox of " + describe(*dest) + " is full; message dropped"});
+  }
+  return {};
+}
+
+error actor_base::bounce(detail::message* msg, error reason) {
+  std::unique_ptr<detail::message> owned{msg};
+  if (msg->expects_response())
+    deliver(msg->sender.get(), make_failure(msg->id, reason));
+  return reason;
+}
+
+void actor_base::drop_overflow(detail::message* msg) {
+  bounce(msg, error{errc::message_dropped,
+                    "mailbox of " + describe(*this) + " was full; oldest message dropped"});
+}
+
+void actor_base::fail_request_locally(detail::request_id id, error reason) {
+  deliver(this, make_failure(id, std::move(reason)));
+}
+
+void actor_base::respond_error(error reason) {
+  auto* msg = current_;
+  if (msg == nullptr || answered_ || !msg->expects_response())
+    return;
+  answered_ = true;
+  deliver(msg->sender.get(), make_failure(msg->id, std::move(reason)));
+}
+
+// -- requests ----------------------------------------------------------------
+
+detail::request_id actor_base::next_request_id() noexcept {
+  return ++owned().last_request_id;
+}
+
+void actor_base::await_response(detail::request_id id,
+                                detail::unique_function<void(detail::message&)> continuation) {
+  if (terminated_)
+    return;
+  owned().pending.emplace(id, std::move(continuation));
+}
+
+void actor_base::register_promise(const std::shared_ptr<detail::promise_state>& state) {
+  auto& promises = owned().promises;
+  // Prune answered promises now and then so the list tracks open ones only.
+  if (promises.size() >= 16 && (promises.size() & (promises.size() - 1)) == 0)
+    promises.erase(std::remove_if(promises.begin(), promises.end(),
+                                  [](const auto& w) { return w.expired(); }),
+                   promises.end());
+  promises.push_back(state);
+}
+
+void actor_base::handle_response(detail::message& msg) {
+  if (!owner_)
+    return;
+  auto i = owner_->pending.find(msg.id);
+  if (i == owner_->pending.end())
+    return; // late or unasked-for: dropped by id
+  auto continuation = std::move(i->second);
+  owner_->pending.erase(i);
+  continuation(msg);
+}
+
+// -- behavior ----------------------------------------------------------------
+
+void actor_base::install(behavior b) {
+  if (quit_requested_ || !b) {
+    terminate(quit_requested_ ? std::move(owned().quit_reason) : error{});
+    return;
+  }
+  behavior_ = std::move(b.impl());
+  // Messages may have arrived while the behavior was being made.
+  if (!mailbox_.try_block()) {
+    add_ref();
+    scheduler_->schedule(this);
+  }
+}
+
+void actor_base::become(behavior next) {
+  if (current_ == nullptr && behavior_ == nullptr) {
+    behavior_ = std::move(next.impl());
+    return;
+  }
+  auto& o = owned();
+  o.next_behavior = std::move(next.impl());
+  o.has_next_behavior = true;
+}
+
+void actor_base::quit(error reason) {
+  if (quit_requested_)
+    return;
+  quit_requested_ = true;
+  owned().quit_reason = std::move(reason);
+}
+
+void actor_base::handle(detail::message& msg) {
+  switch (msg.kind) {
+    case detail::message_kind::response:
+    case detail::message_kind::failure:
+      handle_response(msg);
+      return;
+    case detail::message_kind::wakeup:
+      return;
+    default:
+      break;
+  }
+  if (msg.kind == detail::message_kind::system && msg.type == detail::type_key_of<exit_msg>()
+      && !trap_exit_) {
+    auto& exit = static_cast<detail::message_of<exit_msg>&>(msg).value;
+    if (exit.reason)
+      quit(exit.reason);
+    return;
+  }
+  if (behavior_ && behavior_->invoke(*this, msg))
+    return;
+  handle_unexpected(msg);
+}
+
+void actor_base::handle_unexpected(detail::message& msg) {
+  if (msg.kind == detail::message_kind::system)
+    return; // down/exit notices nobody asked to handle
+  auto what = describe(*this) + " has no handler for a message of type " + msg.type_name();
+  if (msg.expects_response()) {
+    respond_error(error{errc::unexpected_message, what});
+    return;
+  }
+  switch (unhandled_) {
+    case unhandled_policy::log_and_drop:
+      system_->log(what + "; dropped");
+      break;
+    case unhandled_policy::drop:
+      break;
+    case unhandled_policy::fail:
+      quit(error{errc::unexpected_message, what});
+      break;
+  }
+}
+
+// -- running -----------------------------------------------------------------
+
+resume_result actor_base::resume(std::size_t budget) {
+  if (terminated_)
+    return resume_result::done;
+  for (std::size_t handled = 0; handled < budget;) {
+    if (auto code = kill_code_.load(std::memory_order_acquire); code != 0) {
+      auto reason = static_cast<errc>(code);
+      terminate(error{reason, reason == errc::system_shutdown ? "actor system shut down"
+                                                              : "killed"});
+      return resume_result::done;
+    }
+    auto* raw = mailbox_.take_overflow();
+    while (raw != nullptr && droppable(*raw)) {
+      drop_overflow(raw);
+      raw = mailbox_.take_overflow();
+    }
+    if (raw == nullptr)
+      raw = mailbox_.try_pop();
+    if (raw == nullptr) {
+      if (mailbox_.try_block())
+        return resume_result::awaiting;
+      continue;
+    }
+    std::unique_ptr<detail::message> msg{raw};
+    if (msg->kind == detail::message_kind::wakeup)
+      continue;
+    ++handled;
+    current_ = msg.get();
+    answered_ = false;
+    try {
+      handle(*msg);
+    } catch (const std::exception& e) {
+      fail_with_exception(e.what());
+    } catch (...) {
+      fail_with_exception("unknown exception");
+    }
+    if (!terminated_ && quit_requested_)
+      terminate(std::move(owned().quit_reason));
+    current_ = nullptr;
+    if (terminated_)
+      return resume_result::done;
+    if (owner_ && owner_->has_next_behavior) {
+      owner_->has_next_behavior = false;
+      behavior_ = std::move(owner_->next_behavior);
+      if (!behavior_) {
+        terminate(error{});
+        return resume_result::done;
+      }
+    }
+  }
+  return mailbox_.try_block() ? resume_result::awaiting : resume_result::resume_later;
+}
+
+void actor_base::fail_with_exception(const char* what) {
+  terminate(error{errc::unhandled_exception, what});
+}
+
+void actor_base::kill(errc reason) noexcept {
+  int expected = 0;
+  kill_code_.compare_exchange_strong(expected, static_cast<int>(reason),
+                                     std::memory_order_acq_rel);
+  try {
+    auto* wake = new detail::message_of<unit>();
+    wake->kind = detail::message_kind::wakeup;
+    deliver(this, wake);
+  } catch (...) {
+    // Out of memory: the flag still stops the actor at its next message.
+  }
+}
+
+void actor_base::terminate(error reason) {
+  if (terminated_)
+    return;
+  terminated_ = true;
+  try {
+    on_exit(reason);
+  } catch (...) {
+    // An exit hook cannot fail an actor that is already terminating.
+  }
+  auto as_receiver_error = [&] {
+    if (reason)
+      return error{errc::receiver_down, describe(*this) + " terminated: " + to_string(reason)};
+    return error{errc::receiver_down, describe(*this) + " terminated"};
+  };
+  // The request being handled, if its handler threw or quit without answering.
+  if (current_ != nullptr && !answered_ && current_->expects_response())
+    respond_error(reason && reason.code() != static_cast<int>(errc::system_shutdown)
+                    ? reason
+                    : as_receiver_error());
+  // Open promises first: destroying the behavior may drop the last copy of
+  // one, and "the responder terminated" says more than "promise dropped".
+  if (owner_) {
+    for (auto& weak : owner_->promises)
+      if (auto open = weak.lock())
+        open->fail(as_receiver_error());
+    owner_->promises.clear();
+  }
+  behavior_.reset();
+  if (owner_) {
+    owner_->pending.clear();
+    owner_->next_behavior.reset();
+  }
+  // Nothing queued is lost silently: each request gets an error.
+  for (auto* rest = mailbox_.close(); rest != nullptr;) {
+    auto* next = rest->next;
+    if (rest->kind == detail::message_kind::wakeup)
+      delete rest;
+    else
+      bounce(rest, as_receiver_error());
+    rest = next;
+  }
+  std::vector<actor> watchers;
+  std::vector<actor> links;
+  {
+    std::lock_guard<detail::spinlock> guard{lock_};
+    exited_ = true;
+    auto& shared = shared_extras_locked();
+    shared.exit_reason = reason;
+    watchers.swap(shared.watchers);
+    links.swap(shared.links);
+  }
+  actor me{this};
+  for (auto& w : watchers) {
+    auto* m = detail::make_message(down_msg{me, reason});
+    m->kind = detail::message_kind::system;
+    deliver(w.cell(), m);
+  }
+  for (auto& l : links) {
+    l.cell()->remove_link(this);
+    auto* m = detail::make_message(exit_msg{me, reason});
+    m->kind = detail::message_kind::system;
+    deliver(l.cell(), m);
+  }
+  terminated_flag_.store(true, std::memory_order_release);
+  system_->unregister_actor(this); // the last use of the system
+  release();                       // the actor's own reference
+}
+
+// -- monitors and links ------------------------------------------------------
+
+void actor_base::monitor(const actor& other) {
+  auto* o = other.cell();
+  if (o == nullptr || o == this)
+    return;
+  bool dead;
+  error reason;
+  {
+    std::lock_guard<detail::spinlock> guard{o->lock_};
+    dead = o->exited_;
+    if (dead)
+      reason = o->extras_->exit_reason;
+    else
+      o->shared_extras_locked().watchers.push_back(this_actor());
+  }
+  if (dead) {
+    auto* m = detail::make_message(down_msg{other, std::move(reason)});
+    m->kind = detail::message_kind::system;
+    deliver(this, m);
+  }
+}
+
+void actor_base::demonitor(const actor& other) {
+  auto* o = other.cell();
+  if (o == nullptr)
+    return;
+  std::lock_guard<detail::spinlock> guard{o->lock_};
+  if (!o->extras_)
+    return;
+  auto& w = o->extras_->watchers;
+  auto i = std::find(w.begin(), w.end(), this_actor());
+  if (i != w.end())
+    w.erase(i);
+}
+
+void actor_base::link_to(const actor& other) {
+  auto* o = other.cell();
+  if (o == nullptr || o == this)
+    return;
+  bool dead;
+  error reason;
+  {
+    std::lock_guard<detail::spinlock> guard{o->lock_};
+    dead = o->exited_;
+    if (dead)
+      reason = o->extras_->exit_reason;
+    else
+      o->shared_extras_locked().links.push_back(this_actor());
+  }
+  if (dead) {
+    // Like Erlang's noproc: linking to a terminated actor is an exit signal.
+    if (!reason)
+      reason = error{errc::receiver_down, "linked to an actor that had already terminated"};
+    auto* m = detail::make_message(exit_msg{other, std::move(reason)});
+    m->kind = detail::message_kind::system;
+    deliver(this, m);
+    return;
+  }
+  std::lock_guard<detail::spinlock> guard{lock_};
+  shared_extras_locked().links.push_back(other);
+}
+
+void actor_base::remove_link(actor_base* other) {
+  std::lock_guard<detail::spinlock> guard{lock_};
+  if (!extras_)
+    return;
+  auto& l = extras_->links;
+  auto i = std::find_if(l.begin(), l.end(), [&](const actor& a) { return a.cell() == other; });
+  if (i != l.end())
+    l.erase(i);
+}
+
+void actor_base::unlink_from(const actor& other) {
+  auto* o = other.cell();
+  if (o == nullptr)
+    return;
+  o->remove_link(this);
+  remove_link(o);
+}
+
+} // namespace tandem

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <tandem/runtime/scheduler.hpp>
+
+#include <cstddef>
+#include <memory>
+
+namespace tandem {
+
+/// Native backend: runs resumables on a CAF 0.17 actor_system's work-stealing
+/// coordinator. Every resumable becomes a caf::resumable (an adapter placed in
+/// its scheduler storage), so scheduling allocates nothing. Scheduling from a
+/// worker thread enqueues on that worker (locality, like CAF's own actors);
+/// from any other thread it goes through CAF's central enqueue.
+class caf_pool final : public scheduler {
+public:
+  struct options {
+    /// Worker threads; 0 means the hardware thread count (CAF's own default
+    /// is at least 4, too many on small machines).
+    std::size_t workers = 0;
+    /// Messages an actor may process per turn before yielding its worker, so
+    /// one busy actor cannot starve others.
+    std::size_t throughput = 100;
+  };
+
+  caf_pool();
+  explicit caf_pool(options opts);
+  ~caf_pool() override;
+
+  void schedule(resumable* job) override;
+  time_point now() const override;
+  void run_until(const std::function<bool()>& done) override;
+  void notify_waiters() override;
+
+  std::size_t workers() const noexcept;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace tandem

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <tandem/runtime/detail/job_queue.hpp>
+#include <tandem/runtime/scheduler.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+
+namespace tandem {
+
+/// Single-threaded backend: work runs only when the owner drives the loop
+/// (run, run_once, run_for, run_until_idle), so it embeds in a host's event
+/// loop — a GUI, a game, a test, the browser. Other threads may schedule work
+/// into it (an I/O thread posting a frame); that wakes a sleeping run().
+class cooperative_loop final : public scheduler {
+public:
+  struct options {
+    /// Messages an actor may process per turn before the next actor runs.
+    std::size_t throughput = 100;
+  };
+
+  cooperative_loop();
+  explicit cooperative_loop(options opts);
+  ~cooperative_loop() override;
+
+  void schedule(resumable* job) override;
+  time_point now() const override;
+  void run_until(const std::function<bool()>& done) override;
+  void notify_waiters() override {}
+
+  /// Runs one turn of one runnable resumable; false if none was runnable.
+  bool run_once();
+  /// Runs until nothing is runnable; returns the number of turns run.
+  std::size_t run_until_idle();
+  /// Runs until stop() is called, sleeping while there is nothing to do.
+  void run();
+  /// Like run(), but returns after `d` at the latest.
+  void run_for(duration d);
+  /// Makes run() / run_for() return; callable from any thread.
+  void stop();
+
+  /// Resumables waiting for a turn.
+  std::size_t runnable() const;
+
+private:
+  void take_remote();
+  bool run_loop_until(time_point deadline);
+
+  options opts_;
+  detail::job_queue local_;
+  mutable std::mutex remote_mutex_;
+  std::condition_variable remote_cv_;
+  detail::job_queue remote_;
+  std::atomic<bool> remote_pending_{false};
+  std::atomic<bool> stop_requested_{false};
+};
+
+} // namespace tandem

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstddef>
+
+namespace tandem {
+
+/// What a resumable tells its scheduler after a turn.
+enum class resume_result {
+  resume_later, ///< budget used up, still has work: run it again later
+  awaiting,     ///< idle; whoever makes it runnable schedules it again
+  done,         ///< finished for good
+};
+
+/// A unit of work a scheduler runs in turns: an actor, usually. Reference
+/// counted, because a scheduler holds it while it is queued or running.
+class resumable {
+public:
+  /// Runs at most `budget` steps (messages, for an actor).
+  virtual resume_result resume(std::size_t budget) = 0;
+
+  virtual void add_ref() noexcept = 0;
+  virtual void release() noexcept = 0;
+
+  /// Storage that belongs to the scheduler currently running this resumable
+  /// (an intrusive queue link, or an adapter object for a foreign scheduler),
+  /// so that scheduling never allocates. Meaningful only while the resumable is
+  /// queued or running on that scheduler.
+  static constexpr std::size_t scheduler_storage_size = 2 * sizeof(void*);
+  void* scheduler_storage() noexcept { return storage_; }
+
+protected:
+  resumable() = default;
+  resumable(const resumable&) = delete;
+  resumable& operator=(const resumable&) = delete;
+  ~resumable() = default;
+
+private:
+  alignas(void*) unsigned char storage_[scheduler_storage_size];
+};
+
+} // namespace tandem

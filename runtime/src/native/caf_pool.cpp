@@ -1,0 +1,135 @@
+#include <tandem/runtime/caf_pool.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/execution_unit.hpp>
+#include <caf/resumable.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <new>
+#include <thread>
+
+#if defined(__SANITIZE_THREAD__)
+#  define TANDEM_TSAN 1
+#elif defined(__has_feature)
+#  if __has_feature(thread_sanitizer)
+#    define TANDEM_TSAN 1
+#  endif
+#endif
+#ifdef TANDEM_TSAN
+#  include <sanitizer/tsan_interface.h>
+#endif
+
+namespace tandem {
+
+namespace {
+
+// Set while a worker runs one of our jobs: scheduling from there goes to that
+// worker's own queue (cheaper, and keeps woken actors near their data).
+thread_local caf::execution_unit* current_worker = nullptr;
+
+// A tandem resumable seen through CAF's interface. It lives in the resumable's
+// scheduler storage, so each schedule() is two stores, not an allocation.
+class caf_job final : public caf::resumable {
+public:
+  explicit caf_job(tandem::resumable* job) : job_(job) {}
+
+  subtype_t subtype() const override { return function_object; }
+
+  resume_result resume(caf::execution_unit* unit, size_t max_throughput) override {
+#ifdef TANDEM_TSAN
+    // CAF's queues are not instrumented: tell TSan about the hand-over.
+    __tsan_acquire(job_);
+#endif
+    auto previous = current_worker;
+    current_worker = unit;
+    auto result = job_->resume(max_throughput);
+    current_worker = previous;
+    switch (result) {
+      case tandem::resume_result::resume_later:
+#ifdef TANDEM_TSAN
+        __tsan_release(job_);
+#endif
+        return caf::resumable::resume_later;
+      case tandem::resume_result::awaiting:
+        return caf::resumable::awaiting_message;
+      case tandem::resume_result::done:
+        break;
+    }
+    return caf::resumable::done;
+  }
+
+  void intrusive_ptr_add_ref_impl() override { job_->add_ref(); }
+  void intrusive_ptr_release_impl() override { job_->release(); }
+
+private:
+  tandem::resumable* job_;
+};
+
+} // namespace
+
+struct caf_pool::impl {
+  static caf::actor_system_config make_config(const options& opts) {
+    caf::actor_system_config cfg;
+    cfg.set("scheduler.policy", caf::atom("stealing"));
+    cfg.set("scheduler.max-threads", opts.workers);
+    cfg.set("scheduler.max-throughput", opts.throughput);
+    return cfg;
+  }
+
+  explicit impl(const options& opts) : cfg(make_config(opts)), system(cfg) {}
+
+  caf::actor_system_config cfg;
+  caf::actor_system system;
+  std::mutex wait_mutex;
+  std::condition_variable wait_cv;
+};
+
+caf_pool::caf_pool() : caf_pool(options{}) {}
+
+caf_pool::caf_pool(options opts) {
+  if (opts.workers == 0)
+    opts.workers = std::max(1u, std::thread::hardware_concurrency());
+  if (opts.throughput == 0)
+    opts.throughput = 1;
+  impl_ = std::make_unique<impl>(opts);
+}
+
+caf_pool::~caf_pool() = default;
+
+std::size_t caf_pool::workers() const noexcept {
+  return impl_->system.scheduler().num_workers();
+}
+
+void caf_pool::schedule(resumable* job) {
+  static_assert(sizeof(caf_job) <= resumable::scheduler_storage_size);
+  auto* adapter = new (job->scheduler_storage()) caf_job(job);
+#ifdef TANDEM_TSAN
+  __tsan_release(job);
+#endif
+  if (current_worker != nullptr && &current_worker->system() == &impl_->system)
+    current_worker->exec_later(adapter);
+  else
+    impl_->system.scheduler().enqueue(adapter);
+}
+
+time_point caf_pool::now() const {
+  return std::chrono::time_point_cast<duration>(std::chrono::steady_clock::now());
+}
+
+void caf_pool::run_until(const std::function<bool()>& done) {
+  std::unique_lock<std::mutex> lock{impl_->wait_mutex};
+  impl_->wait_cv.wait(lock, done);
+}
+
+void caf_pool::notify_waiters() {
+  // Taking the lock orders this notification after a waiter's predicate check.
+  { std::lock_guard<std::mutex> guard{impl_->wait_mutex}; }
+  impl_->wait_cv.notify_all();
+}
+
+} // namespace tandem
