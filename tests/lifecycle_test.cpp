@@ -293,4 +293,21 @@ BOOST_AUTO_TEST_CASE(shutdown_with_thousands_of_live_actors_and_messages_in_flig
   }
 }
 
+BOOST_AUTO_TEST_CASE(state_is_released_at_termination_not_with_the_last_handle) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  struct tracked {
+    std::shared_ptr<int> token = std::make_shared<int>(1);
+  };
+  std::weak_ptr<int> watch;
+  auto a = sys.spawn([&watch](tandem::stateful_actor<tracked>* self) {
+    watch = self->state.token;
+    return tandem::behavior{[self](stop) { self->quit(); }};
+  });
+  BOOST_CHECK(!watch.expired());
+  tandem::send(a, stop{});
+  sched.run_until_idle();
+  BOOST_CHECK(watch.expired()); // `a` still holds the actor's memory, not its state
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -347,6 +347,7 @@ void actor_base::terminate(error reason) {
     owner_->promises.clear();
   }
   behavior_.reset();
+  release_state();
   if (owner_) {
     owner_->pending.clear();
     owner_->next_behavior.reset();

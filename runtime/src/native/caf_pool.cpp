@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <mutex>
 #include <new>
@@ -42,8 +43,9 @@ public:
 
   resume_result resume(caf::execution_unit* unit, size_t max_throughput) override {
 #ifdef TANDEM_TSAN
-    // CAF's queues are not instrumented: tell TSan about the hand-over.
-    __tsan_acquire(job_);
+    // CAF's queues are not instrumented: tell TSan about the hand-over (keyed
+    // on the adapter's address: reading job_ first would itself be the race).
+    __tsan_acquire(this);
 #endif
     auto previous = current_worker;
     current_worker = unit;
@@ -52,7 +54,7 @@ public:
     switch (result) {
       case tandem::resume_result::resume_later:
 #ifdef TANDEM_TSAN
-        __tsan_release(job_);
+        __tsan_release(this);
 #endif
         return caf::resumable::resume_later;
       case tandem::resume_result::awaiting:
@@ -107,9 +109,16 @@ std::size_t caf_pool::workers() const noexcept {
 
 void caf_pool::schedule(resumable* job) {
   static_assert(sizeof(caf_job) <= resumable::scheduler_storage_size);
-  auto* adapter = new (job->scheduler_storage()) caf_job(job);
+  // The adapter is built on the first schedule only and never rewritten: a
+  // worker may still be releasing it (after the actor went idle) while
+  // another thread already wakes the actor again.
+  auto* slot = job->scheduler_storage();
+  void* first_word;
+  std::memcpy(&first_word, slot, sizeof first_word);
+  auto* adapter = first_word == nullptr ? new (slot) caf_job(job)
+                                        : std::launder(static_cast<caf_job*>(slot));
 #ifdef TANDEM_TSAN
-  __tsan_release(job);
+  __tsan_release(adapter);
 #endif
   if (current_worker != nullptr && &current_worker->system() == &impl_->system)
     current_worker->exec_later(adapter);

@@ -106,9 +106,17 @@ public:
 
   /// The initial behavior of a class-based actor.
   virtual behavior make_behavior();
-  /// Runs once when the actor terminates, with the reason.
+  /// Runs once when the actor terminates, with the reason. A class-based
+  /// actor that keeps handles to other actors in members should drop them
+  /// here, or two actors holding each other's handles keep each other's
+  /// memory alive (their state is freed with their last handle).
   virtual void on_exit(const error& reason);
 
+protected:
+  /// Frees what the actor owns as soon as it terminates, after on_exit.
+  virtual void release_state() {}
+
+public:
   // -- resumable --------------------------------------------------------------
 
   resume_result resume(std::size_t budget) final;

@@ -21,10 +21,10 @@ public:
   virtual void add_ref() noexcept = 0;
   virtual void release() noexcept = 0;
 
-  /// Storage that belongs to the scheduler currently running this resumable
-  /// (an intrusive queue link, or an adapter object for a foreign scheduler),
-  /// so that scheduling never allocates. Meaningful only while the resumable is
-  /// queued or running on that scheduler.
+  /// Storage that belongs to the scheduler that runs this resumable (an
+  /// intrusive queue link, or an adapter object for a foreign scheduler), so
+  /// that scheduling never allocates. All zero bytes until a scheduler first
+  /// writes it. A resumable runs on one scheduler for its whole life.
   static constexpr std::size_t scheduler_storage_size = 2 * sizeof(void*);
   void* scheduler_storage() noexcept { return storage_; }
 
@@ -35,7 +35,7 @@ protected:
   ~resumable() = default;
 
 private:
-  alignas(void*) unsigned char storage_[scheduler_storage_size];
+  alignas(void*) unsigned char storage_[scheduler_storage_size] = {};
 };
 
 } // namespace tandem
