@@ -54,7 +54,9 @@ public:
         return push_result::closed;
       }
       node->next = head == idle_tag() ? nullptr : head;
-      if (head_.compare_exchange_weak(head, node, std::memory_order_release,
+      // acq_rel: the writer that finds the reader idle goes on to schedule
+      // it, so it must see everything the reader did before it blocked.
+      if (head_.compare_exchange_weak(head, node, std::memory_order_acq_rel,
                                       std::memory_order_relaxed))
         return head == idle_tag() ? push_result::wake_reader : push_result::accepted;
     }
