@@ -80,6 +80,8 @@ struct caf_pool::impl {
     cfg.set("scheduler.policy", caf::atom("stealing"));
     cfg.set("scheduler.max-threads", opts.workers);
     cfg.set("scheduler.max-throughput", opts.throughput);
+    cfg.set("work-stealing.relaxed-sleep-duration",
+            caf::timespan{std::chrono::duration_cast<caf::timespan>(opts.idle_sleep)});
     return cfg;
   }
 

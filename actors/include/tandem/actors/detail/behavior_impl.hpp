@@ -60,7 +60,8 @@ bool invoke_handler(F& f, actor_base& self, message& msg) {
   };
   if constexpr (std::is_void_v<result_of_t<F>>) {
     call();
-    self.respond(unit{});
+    if (msg.kind == message_kind::request) // skip building a reply for sends
+      self.respond(unit{});
   } else {
     answer(self, call());
   }
