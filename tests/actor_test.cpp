@@ -247,4 +247,24 @@ BOOST_AUTO_TEST_CASE(handler_returning_expected_error_answers_with_that_error) {
   BOOST_TEST(seen == (std::vector<std::string>{"8", "negative"}));
 }
 
+BOOST_AUTO_TEST_CASE(an_actor_without_behavior_lives_until_its_requests_are_answered) {
+  for (auto& backend : all_backends()) {
+    BOOST_TEST_CONTEXT(backend.name) {
+      tandem::actor_system sys{backend.make()};
+      calculator calc = sys.spawn(calculator_impl);
+      std::atomic<int> result{0};
+      sys.spawn([&, calc](tandem::actor_base* self) {
+        self->request(calc, add{1, 2}).then([&, self, calc](int sum) {
+          result = sum;
+          self->send(calc, stop{});
+        });
+        return tandem::behavior{}; // nothing to handle: only awaits the answer
+      });
+      sys.await_all_actors_done();
+      BOOST_CHECK_EQUAL(result.load(), 3);
+      BOOST_CHECK_EQUAL(sys.live_actors(), 0u);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

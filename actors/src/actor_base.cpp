@@ -175,12 +175,17 @@ void actor_base::handle_response(detail::message& msg) {
 
 // -- behavior ----------------------------------------------------------------
 
+bool actor_base::done_waiting() const noexcept {
+  // Like CAF: without a behavior, an actor lives on only for its requests.
+  return behavior_ == nullptr && (owner_ == nullptr || owner_->pending.empty());
+}
+
 void actor_base::install(behavior b) {
-  if (quit_requested_ || !b) {
+  behavior_ = std::move(b.impl());
+  if (quit_requested_ || done_waiting()) {
     terminate(quit_requested_ ? std::move(owned().quit_reason) : error{});
     return;
   }
-  behavior_ = std::move(b.impl());
   // Messages may have arrived while the behavior was being made.
   if (!mailbox_.try_block()) {
     add_ref();
@@ -293,10 +298,10 @@ resume_result actor_base::resume(std::size_t budget) {
     if (owner_ && owner_->has_next_behavior) {
       owner_->has_next_behavior = false;
       behavior_ = std::move(owner_->next_behavior);
-      if (!behavior_) {
-        terminate(error{});
-        return resume_result::done;
-      }
+    }
+    if (done_waiting()) {
+      terminate(error{});
+      return resume_result::done;
     }
   }
   return mailbox_.try_block() ? resume_result::awaiting : resume_result::resume_later;

@@ -86,8 +86,8 @@ public:
   /// Whether exit_msg from links goes to the behavior instead of terminating.
   void trap_exit(bool enabled) noexcept { trap_exit_ = enabled; }
 
-  /// Replaces the behavior after the current handler. An empty behavior makes
-  /// the actor quit.
+  /// Replaces the behavior after the current handler. With an empty behavior
+  /// the actor quits once no response it awaits is outstanding (like CAF).
   void become(behavior next);
   template <class... Sigs>
   void become(typed_behavior<Sigs...> next) {
@@ -166,6 +166,7 @@ public:
 
 private:
   void install(behavior b);
+  bool done_waiting() const noexcept;
   void handle(detail::message& msg);
   void handle_response(detail::message& msg);
   void handle_unexpected(detail::message& msg);
