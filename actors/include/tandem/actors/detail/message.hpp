@@ -3,9 +3,7 @@
 #include <tandem/actors/detail/intrusive_ptr.hpp>
 #include <tandem/actors/detail/type_key.hpp>
 
-#include <cstddef>
 #include <cstdint>
-#include <new>
 #include <string>
 #include <typeinfo>
 #include <utility>
@@ -44,14 +42,6 @@ struct message {
 
   /// Readable payload type, for errors.
   virtual std::string type_name() const = 0;
-
-  // Messages come from a recycling allocator (see message_allocator.cpp):
-  // the general-purpose one is slow when, as here, memory allocated on one
-  // thread is freed on another.
-  static void* operator new(std::size_t size);
-  static void operator delete(void* p, std::size_t size) noexcept;
-  static void* operator new(std::size_t size, std::align_val_t align);
-  static void operator delete(void* p, std::size_t size, std::align_val_t align) noexcept;
 
   bool expects_response() const noexcept {
     return kind == message_kind::request && sender;
