@@ -2,6 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -22,7 +23,13 @@ public:
   void schedule(tandem::resumable* job) override { stack_.push_back(job); }
   tandem::time_point now() const override { return tandem::time_point{}; }
   void run_until(const std::function<bool()>& done) override {
-    while (!done() && !stack_.empty()) {
+    while (!done() && (!stack_.empty() || armed_ != tandem::time_point::max())) {
+      if (stack_.empty()) {
+        auto at = armed_;
+        armed_ = tandem::time_point::max();
+        arm_timer(timers_->expire(at));
+        continue;
+      }
       auto* job = stack_.back();
       stack_.pop_back();
       ++turns;
@@ -33,11 +40,16 @@ public:
     }
   }
   void notify_waiters() override {}
+  // No clock: a timer fires as soon as nothing else is runnable.
+  void set_timer_handler(tandem::timer_handler* h) override { timers_ = h; }
+  void arm_timer(tandem::time_point deadline) override { armed_ = std::min(armed_, deadline); }
 
   std::size_t turns = 0;
 
 private:
   std::vector<tandem::resumable*> stack_;
+  tandem::timer_handler* timers_ = nullptr;
+  tandem::time_point armed_ = tandem::time_point::max();
 };
 
 struct ping {

@@ -24,8 +24,13 @@ struct actor_extras {
 } // namespace detail
 
 // What only the actor itself touches: no lock.
+struct pending_response {
+  detail::unique_function<void(detail::message&)> continuation;
+  timer_handle timeout;
+};
+
 struct actor_base::owner_state {
-  std::unordered_map<detail::request_id, detail::unique_function<void(detail::message&)>> pending;
+  std::unordered_map<detail::request_id, pending_response> pending;
   detail::request_id last_request_id = 0;
   std::unique_ptr<detail::behavior_impl_base> next_behavior;
   bool has_next_behavior = false;
@@ -149,7 +154,20 @@ void actor_base::await_response(detail::request_id id,
                                 detail::unique_function<void(detail::message&)> continuation) {
   if (terminated_)
     return;
-  owned().pending.emplace(id, std::move(continuation));
+  owned().pending[id].continuation = std::move(continuation);
+}
+
+timer_handle actor_base::arm_timer(timer_entry* entry) {
+  return system_->timers().arm(entry);
+}
+
+void actor_base::arm_request_timeout(detail::request_id id, duration timeout) {
+  if (terminated_)
+    return;
+  auto text = "no response within " + std::to_string(timeout.count() / 1000000) + " ms";
+  auto* failure = make_failure(id, error{errc::request_timeout, std::move(text)});
+  owned().pending[id].timeout =
+    arm_timer(new detail::delayed_message(now() + timeout, this, failure));
 }
 
 void actor_base::register_promise(const std::shared_ptr<detail::promise_state>& state) {
@@ -168,9 +186,11 @@ void actor_base::handle_response(detail::message& msg) {
   auto i = owner_->pending.find(msg.id);
   if (i == owner_->pending.end())
     return; // late or unasked-for: dropped by id
-  auto continuation = std::move(i->second);
+  auto entry = std::move(i->second);
   owner_->pending.erase(i);
-  continuation(msg);
+  entry.timeout.cancel(); // the answer won: its timeout costs nothing more
+  if (entry.continuation)
+    entry.continuation(msg);
 }
 
 // -- behavior ----------------------------------------------------------------
@@ -354,6 +374,8 @@ void actor_base::terminate(error reason) {
   behavior_.reset();
   release_state();
   if (owner_) {
+    for (auto& [id, entry] : owner_->pending)
+      entry.timeout.cancel();
     owner_->pending.clear();
     owner_->next_behavior.reset();
   }

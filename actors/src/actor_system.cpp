@@ -8,13 +8,17 @@ namespace tandem {
 
 actor_system::actor_system() : actor_system(make_default_scheduler()) {}
 
-actor_system::actor_system(scheduler& backend) : scheduler_(&backend) {}
+actor_system::actor_system(scheduler& backend)
+    : scheduler_(&backend), timers_(std::make_unique<timer_service>(backend)) {}
 
 actor_system::actor_system(std::unique_ptr<scheduler> backend)
-    : owned_(std::move(backend)), scheduler_(owned_.get()) {}
+    : owned_(std::move(backend)),
+      scheduler_(owned_.get()),
+      timers_(std::make_unique<timer_service>(*scheduler_)) {}
 
 actor_system::~actor_system() {
   shutdown();
+  timers_.reset(); // pending timers go (their messages to dead actors with them)
 }
 
 void actor_system::register_actor(actor_base* self) {

@@ -1,5 +1,6 @@
 #include <tandem/runtime/cooperative_loop.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 namespace tandem {
@@ -57,7 +58,54 @@ void cooperative_loop::take_remote() {
   remote_pending_.store(false, std::memory_order_relaxed);
 }
 
+namespace {
+
+// Lowers `armed` to `deadline` if that is earlier; true if it did.
+bool lower_to(std::atomic<duration::rep>& armed, time_point deadline) {
+  auto want = deadline.time_since_epoch().count();
+  auto seen = armed.load(std::memory_order_relaxed);
+  while (want < seen)
+    if (armed.compare_exchange_weak(seen, want, std::memory_order_acq_rel))
+      return true;
+  return false;
+}
+
+} // namespace
+
+void cooperative_loop::arm_timer(time_point deadline) {
+  if (lower_to(armed_, deadline)) {
+    // A sleeping run() must wake earlier now.
+    { std::lock_guard<std::mutex> guard{remote_mutex_}; }
+    remote_cv_.notify_one();
+  }
+}
+
+void cooperative_loop::fire_due_timers() {
+  // The clock is read only while a timer is armed: no cost otherwise.
+  if (timers_ == nullptr || next_deadline() == time_point::max())
+    return;
+  auto current = now();
+  if (current < next_deadline())
+    return;
+  // Disarm first: whatever is armed during expire() survives the min below.
+  armed_.store(time_point::max().time_since_epoch().count(), std::memory_order_release);
+  lower_to(armed_, timers_->expire(current));
+}
+
+void cooperative_loop::wait_for_work(time_point until) {
+  std::unique_lock<std::mutex> lock{remote_mutex_};
+  auto wake = [this] {
+    return !remote_.empty() || stop_requested_.load(std::memory_order_acquire);
+  };
+  auto deadline = std::min(until, next_deadline());
+  if (deadline == time_point::max())
+    remote_cv_.wait(lock, wake);
+  else
+    remote_cv_.wait_until(lock, deadline, wake);
+}
+
 bool cooperative_loop::run_once() {
+  fire_due_timers();
   // Checked every turn so work from other threads cannot starve behind a
   // local ping-pong; the flag keeps the lock off the common path.
   if (remote_pending_.load(std::memory_order_acquire))
@@ -86,7 +134,13 @@ std::size_t cooperative_loop::run_until_idle() {
 }
 
 void cooperative_loop::run_until(const std::function<bool()>& done) {
-  while (!done() && run_once()) {
+  while (!done()) {
+    if (run_once())
+      continue;
+    // Nothing runnable: only a timer can still make progress.
+    if (next_deadline() == time_point::max())
+      return;
+    wait_for_work(time_point::max());
   }
 }
 
@@ -94,14 +148,9 @@ bool cooperative_loop::run_loop_until(time_point deadline) {
   while (!stop_requested_.load(std::memory_order_acquire)) {
     if (run_once())
       continue;
-    std::unique_lock<std::mutex> lock{remote_mutex_};
-    auto wake = [this] {
-      return !remote_.empty() || stop_requested_.load(std::memory_order_acquire);
-    };
-    if (deadline == time_point::max())
-      remote_cv_.wait(lock, wake);
-    else if (!remote_cv_.wait_until(lock, deadline, wake))
+    if (now() >= deadline)
       return false;
+    wait_for_work(deadline);
   }
   return true;
 }

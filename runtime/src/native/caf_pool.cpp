@@ -87,10 +87,54 @@ struct caf_pool::impl {
 
   explicit impl(const options& opts) : cfg(make_config(opts)), system(cfg) {}
 
+  ~impl() {
+    {
+      std::lock_guard<std::mutex> guard{timer_mutex};
+      timer_stopping = true;
+    }
+    timer_cv.notify_all();
+    if (timer_thread.joinable())
+      timer_thread.join();
+  }
+
+  void run_timers() {
+    std::unique_lock<std::mutex> lock{timer_mutex};
+    while (!timer_stopping) {
+      if (handler == nullptr || armed == time_point::max()) {
+        timer_cv.wait(lock);
+        continue;
+      }
+      auto now = std::chrono::time_point_cast<duration>(std::chrono::steady_clock::now());
+      if (now < armed) {
+        timer_cv.wait_until(lock, armed);
+        continue;
+      }
+      // Disarm first: deadlines armed during expire() keep their place.
+      armed = time_point::max();
+      auto* h = handler;
+      expiring = true;
+      lock.unlock();
+      auto next = h->expire(now);
+      lock.lock();
+      expiring = false;
+      if (next < armed)
+        armed = next;
+      timer_cv.notify_all(); // set_timer_handler may wait for expiring == false
+    }
+  }
+
   caf::actor_system_config cfg;
   caf::actor_system system;
   std::mutex wait_mutex;
   std::condition_variable wait_cv;
+
+  std::mutex timer_mutex;
+  std::condition_variable timer_cv;
+  std::thread timer_thread;
+  timer_handler* handler = nullptr;
+  time_point armed = time_point::max();
+  bool expiring = false;
+  bool timer_stopping = false;
 };
 
 caf_pool::caf_pool() : caf_pool(options{}) {}
@@ -135,6 +179,27 @@ time_point caf_pool::now() const {
 void caf_pool::run_until(const std::function<bool()>& done) {
   std::unique_lock<std::mutex> lock{impl_->wait_mutex};
   impl_->wait_cv.wait(lock, done);
+}
+
+void caf_pool::set_timer_handler(timer_handler* handler) {
+  std::unique_lock<std::mutex> lock{impl_->timer_mutex};
+  // Detaching must not return while the old handler is still running.
+  impl_->timer_cv.wait(lock, [this] { return !impl_->expiring; });
+  impl_->handler = handler;
+  if (handler == nullptr)
+    impl_->armed = time_point::max();
+  if (handler != nullptr && !impl_->timer_thread.joinable())
+    impl_->timer_thread = std::thread{[this] { impl_->run_timers(); }};
+}
+
+void caf_pool::arm_timer(time_point deadline) {
+  {
+    std::lock_guard<std::mutex> guard{impl_->timer_mutex};
+    if (deadline >= impl_->armed)
+      return;
+    impl_->armed = deadline;
+  }
+  impl_->timer_cv.notify_all();
 }
 
 void caf_pool::notify_waiters() {

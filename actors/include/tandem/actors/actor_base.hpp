@@ -5,6 +5,7 @@
 #include <tandem/actors/detail/message.hpp>
 #include <tandem/actors/detail/spinlock.hpp>
 #include <tandem/actors/messages.hpp>
+#include <tandem/actors/missed_tick_policy.hpp>
 #include <tandem/actors/pending_request.hpp>
 #include <tandem/actors/response_promise.hpp>
 #include <tandem/actors/spawn_options.hpp>
@@ -13,6 +14,7 @@
 #include <tandem/runtime/expected.hpp>
 #include <tandem/runtime/resumable.hpp>
 #include <tandem/runtime/scheduler.hpp>
+#include <tandem/timers/timer_service.hpp>
 
 #include <atomic>
 #include <memory>
@@ -64,6 +66,26 @@ public:
   /// Sends `msg` as a request; say what to do with the answer with `.then`.
   template <class Dest, class T>
   auto request(const Dest& dest, T&& msg);
+
+  /// A request that fails with errc::request_timeout unless answered within
+  /// `timeout`. The timeout is a delayed message to this actor; an answer
+  /// arriving later is dropped by request id; an answer in time cancels it.
+  template <class Dest, class T>
+  auto request(const Dest& dest, duration timeout, T&& msg);
+
+  /// Sends `msg` to `dest` after `delay`; the handle cancels it (O(1)).
+  template <class Dest, class T>
+  timer_handle delayed_send(const Dest& dest, duration delay, T&& msg);
+
+  /// Sends a copy of `msg` to `dest` every `period`, the first after one
+  /// period, on a fixed-rate grid (no drift); ends when the handle cancels
+  /// it or `dest` terminates.
+  template <class Dest, class T>
+  timer_handle send_periodically(const Dest& dest, duration period, T msg,
+                                 missed_tick_policy policy = missed_tick_policy::skip);
+
+  /// The time on the system's clock (virtual on the deterministic backend).
+  time_point now() const { return scheduler_->now(); }
 
   /// Takes over answering the request being handled, to answer it later.
   template <class R>
@@ -159,6 +181,10 @@ public:
 
   /// Sends an error to this actor's own mailbox as the answer to request id.
   void fail_request_locally(detail::request_id id, error reason);
+
+  /// Arms a timer entry on the system's timer service.
+  timer_handle arm_timer(timer_entry* entry);
+  void arm_request_timeout(detail::request_id id, duration timeout);
 
   // System registry links (guarded by the system's registry lock).
   actor_base* registry_prev = nullptr;
@@ -262,6 +288,13 @@ auto actor_base::request(const Dest& dest, T&& msg) {
   return pending_request<response>{this, id};
 }
 
+template <class Dest, class T>
+auto actor_base::request(const Dest& dest, duration timeout, T&& msg) {
+  auto pending = request(dest, std::forward<T>(msg));
+  arm_request_timeout(pending.id(), timeout);
+  return pending;
+}
+
 template <class R>
 response_promise<R> actor_base::make_response_promise() {
   auto* msg = current_;
@@ -304,3 +337,4 @@ void actor_base::start(Init&& init) {
 
 #include <tandem/actors/detail/behavior_impl.hpp>
 #include <tandem/actors/detail/pending_request_impl.hpp>
+#include <tandem/actors/detail/timer_entries.hpp>

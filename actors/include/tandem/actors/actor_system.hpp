@@ -73,6 +73,8 @@ public:
   ~actor_system();
 
   scheduler& backend() noexcept { return *scheduler_; }
+  /// Every timer of this system (delayed sends, request timeouts, intervals).
+  timer_service& timers() noexcept { return *timers_; }
   time_point now() const { return scheduler_->now(); }
 
   /// Spawns a function-based actor: `fun(self, args...)` or `fun(args...)`
@@ -127,6 +129,7 @@ public:
 private:
   std::unique_ptr<scheduler> owned_;
   scheduler* scheduler_;
+  std::unique_ptr<timer_service> timers_; // after scheduler_: destroyed first
   std::atomic<actor_id> next_id_{1};
   std::atomic<std::size_t> live_{0};
   std::mutex registry_mutex_;

@@ -36,6 +36,11 @@ public:
   time_point now() const override;
   void run_until(const std::function<bool()>& done) override;
   void notify_waiters() override;
+  /// Timers are expired on one timer thread of the pool's own (started with
+  /// the first handler): it only moves due messages into mailboxes, so the
+  /// workers never wait on it and the message path takes no timer lock.
+  void set_timer_handler(timer_handler* handler) override;
+  void arm_timer(time_point deadline) override;
 
   std::size_t workers() const noexcept;
 

@@ -29,8 +29,11 @@ public:
   time_point now() const override;
   void run_until(const std::function<bool()>& done) override;
   void notify_waiters() override {}
+  void set_timer_handler(timer_handler* handler) override { timers_ = handler; }
+  void arm_timer(time_point deadline) override;
 
-  /// Runs one turn of one runnable resumable; false if none was runnable.
+  /// Fires due timers, then runs one turn of one runnable resumable; false
+  /// if nothing was runnable.
   bool run_once();
   /// Runs until nothing is runnable; returns the number of turns run.
   std::size_t run_until_idle();
@@ -43,10 +46,16 @@ public:
 
   /// Resumables waiting for a turn.
   std::size_t runnable() const;
+  /// The earliest armed timer deadline (time_point::max() if none).
+  time_point next_deadline() const noexcept {
+    return time_point{duration{armed_.load(std::memory_order_acquire)}};
+  }
 
 private:
   void take_remote();
   bool run_loop_until(time_point deadline);
+  void fire_due_timers();
+  void wait_for_work(time_point until);
 
   options opts_;
   detail::job_queue local_;
@@ -55,6 +64,8 @@ private:
   detail::job_queue remote_;
   std::atomic<bool> remote_pending_{false};
   std::atomic<bool> stop_requested_{false};
+  timer_handler* timers_ = nullptr;
+  std::atomic<duration::rep> armed_{time_point::max().time_since_epoch().count()};
 };
 
 } // namespace tandem

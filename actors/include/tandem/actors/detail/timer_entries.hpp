@@ -1,0 +1,98 @@
+#pragma once
+
+#include <tandem/actors/actor_base.hpp>
+#include <tandem/actors/missed_tick_policy.hpp>
+#include <tandem/timers/timer_service.hpp>
+
+#include <utility>
+
+namespace tandem::detail {
+
+/// "At deadline, enqueue this message at that actor": delayed sends and
+/// request timeouts. A receiver that has terminated by then drops it.
+class delayed_message final : public timer_entry {
+public:
+  delayed_message(time_point at, actor_base* target, message* msg)
+      : timer_entry(at), target_(target), msg_(msg) {}
+  ~delayed_message() override { delete msg_; }
+
+  time_point fire(time_point now) override;
+
+private:
+  intrusive_ptr<actor_base> target_;
+  message* msg_;
+};
+
+/// A copy of `value` to `target` every `period` on a fixed-rate grid.
+template <class T>
+class periodic_message final : public timer_entry {
+public:
+  periodic_message(time_point first, duration period, missed_tick_policy policy,
+                   actor_base* target, T value)
+      : timer_entry(first), period_(period), policy_(policy), target_(target),
+        value_(std::move(value)) {}
+
+  time_point fire(time_point now) override {
+    actor_base::deliver(target_.get(), make_message(T{value_}));
+    if (target_->terminated())
+      return time_point::max(); // the interval ends with its receiver
+    return next_after(now);
+  }
+
+private:
+  time_point next_after(time_point now) const {
+    auto next = deadline + period_;
+    if (next > now)
+      return next;
+    switch (policy_) {
+      case missed_tick_policy::burst:
+        return next; // due already: fires again in the same expiry round
+      case missed_tick_policy::skip: {
+        auto missed = (now - deadline) / period_;
+        return deadline + (missed + 1) * period_;
+      }
+      case missed_tick_policy::delay:
+        return now + period_;
+    }
+    return next;
+  }
+
+  duration period_;
+  missed_tick_policy policy_;
+  intrusive_ptr<actor_base> target_;
+  T value_;
+};
+
+} // namespace tandem::detail
+
+namespace tandem {
+
+/// Sends `msg` to `dest` after `delay` on `dest`'s system's clock, from
+/// outside any actor. The handle cancels it (O(1)).
+template <class Dest, class T>
+timer_handle delayed_send(const Dest& dest, duration delay, T&& msg) {
+  detail::check_accepts<Dest, T>();
+  auto* target = detail::cell_of(dest);
+  if (target == nullptr)
+    return {};
+  return target->arm_timer(new detail::delayed_message(
+    target->now() + delay, target, detail::make_message(std::forward<T>(msg))));
+}
+
+template <class Dest, class T>
+timer_handle actor_base::delayed_send(const Dest& dest, duration delay, T&& msg) {
+  return tandem::delayed_send(dest, delay, std::forward<T>(msg));
+}
+
+template <class Dest, class T>
+timer_handle actor_base::send_periodically(const Dest& dest, duration period, T msg,
+                                           missed_tick_policy policy) {
+  detail::check_accepts<Dest, T>();
+  auto* target = detail::cell_of(dest);
+  if (target == nullptr || period <= duration::zero())
+    return {};
+  return arm_timer(new detail::periodic_message<std::decay_t<T>>(
+    now() + period, period, policy, target, std::move(msg)));
+}
+
+} // namespace tandem

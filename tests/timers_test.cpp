@@ -1,0 +1,332 @@
+#include "test_support.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using tandem_test::all_backends;
+using tandem_test::stop;
+
+namespace {
+
+struct tick {
+  int value;
+};
+
+struct received {
+  tandem::duration at; // since the test's start
+  int value;
+  friend bool operator==(const received& a, const received& b) {
+    return a.at == b.at && a.value == b.value;
+  }
+  friend std::ostream& operator<<(std::ostream& os, const received& r) {
+    return os << "(" << r.at.count() << "ns, " << r.value << ")";
+  }
+};
+
+// Records when (on the system's clock) each tick arrives.
+struct recorder_state {
+  std::vector<received>* log = nullptr;
+  tandem::time_point origin{};
+};
+
+tandem::actor spawn_recorder(tandem::actor_system& sys, std::vector<received>& log) {
+  auto origin = sys.now();
+  return sys.spawn([&log, origin](tandem::actor_base* self) {
+    return tandem::behavior{[self, &log, origin](tick t) {
+                              log.push_back({self->now() - origin, t.value});
+                            },
+                            [self](stop) { self->quit(); }};
+  });
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(timers)
+
+BOOST_AUTO_TEST_CASE(delayed_sends_fire_at_their_exact_times_in_order) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  std::vector<received> log;
+  auto r = spawn_recorder(sys, log);
+  tandem::delayed_send(r, 30ms, tick{3});
+  tandem::delayed_send(r, 10ms, tick{1});
+  tandem::delayed_send(r, 10ms, tick{2}); // same deadline: in arming order
+  tandem::delayed_send(r, 10ms + 1ns, tick{4});
+  sched.advance(9ms);
+  BOOST_CHECK(log.empty());
+  sched.advance(1ms);
+  BOOST_TEST(log == (std::vector<received>{{10ms, 1}, {10ms, 2}}), boost::test_tools::per_element());
+  sched.advance(1ns);
+  BOOST_CHECK_EQUAL(log.size(), 3u);
+  sched.advance(1h);
+  BOOST_TEST(log == (std::vector<received>{{10ms, 1}, {10ms, 2}, {10ms + 1ns, 4}, {30ms, 3}}),
+             boost::test_tools::per_element());
+  BOOST_CHECK_EQUAL(sys.timers().pending(), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_before_at_and_after_expiry) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  std::vector<received> log;
+  auto r = spawn_recorder(sys, log);
+  auto before = tandem::delayed_send(r, 10ms, tick{1});
+  auto at = tandem::delayed_send(r, 20ms, tick{2});
+  auto after = tandem::delayed_send(r, 30ms, tick{3});
+  BOOST_CHECK(before.pending());
+  BOOST_CHECK(before.cancel());
+  BOOST_CHECK(!before.cancel()); // a second cancel changes nothing
+  sched.advance(20ms - 1ns);
+  sched.jump(1ns);               // now == the deadline, the timer not yet expired
+  BOOST_CHECK(at.cancel());
+  sched.advance(30ms);
+  BOOST_CHECK(!after.cancel());  // already delivered
+  BOOST_CHECK(!after.pending());
+  BOOST_TEST(log == (std::vector<received>{{30ms, 3}}), boost::test_tools::per_element());
+  BOOST_CHECK_EQUAL(sys.timers().pending(), 0u);
+}
+
+namespace {
+
+struct slow_answer {
+  tandem::duration after;
+};
+
+// Answers each request after the asked delay, through a promise and a
+// delayed message to itself.
+tandem::behavior slow_responder(tandem::actor_base* self) {
+  struct release {
+    std::shared_ptr<tandem::response_promise<int>> rp;
+  };
+  return {[self](slow_answer s) {
+            auto rp = std::make_shared<tandem::response_promise<int>>(
+              self->make_response_promise<int>());
+            self->delayed_send(self->this_actor(), s.after, release{rp});
+            return *rp;
+          },
+          [](const release& r) { r.rp->deliver(42); }};
+}
+
+// Requests with a 100 ms timeout an answer that comes after `answer_after`;
+// returns what the requester saw.
+std::vector<std::string> race(tandem::duration answer_after) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  auto responder = sys.spawn(slow_responder);
+  std::vector<std::string> seen;
+  sys.spawn([&, responder, answer_after](tandem::actor_base* self) {
+    self->request(responder, 100ms, slow_answer{answer_after})
+      .then([&](int v) { seen.push_back("value " + std::to_string(v)); },
+            [&](tandem::error e) { seen.push_back(tandem::to_string(static_cast<tandem::errc>(e.code()))); });
+    return tandem::behavior{};
+  });
+  sched.advance(1s);
+  BOOST_CHECK_EQUAL(sys.timers().pending(), 0u); // the loser's timer is gone too
+  return seen;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(response_one_ns_before_the_deadline_wins) {
+  BOOST_TEST(race(100ms - 1ns) == (std::vector<std::string>{"value 42"}));
+}
+
+BOOST_AUTO_TEST_CASE(response_one_ns_after_the_deadline_is_dropped) {
+  BOOST_TEST(race(100ms + 1ns) == (std::vector<std::string>{"request_timeout"}));
+}
+
+BOOST_AUTO_TEST_CASE(timers_to_dead_actors_do_nothing) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  std::vector<received> log;
+  auto r = spawn_recorder(sys, log);
+  tandem::delayed_send(r, 10ms, tick{1});
+  tandem::send(r, stop{});
+  sched.advance(1s);
+  BOOST_CHECK(log.empty());
+  BOOST_CHECK_EQUAL(sys.live_actors(), 0u);
+  BOOST_CHECK_EQUAL(sys.timers().pending(), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_million_timers_half_cancelled_exactly_the_other_half_arrive) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  long long sum = 0;
+  long count = 0;
+  auto counter = sys.spawn([&](tandem::actor_base*) {
+    return tandem::behavior{[&](tick t) {
+      sum += t.value;
+      ++count;
+    }};
+  });
+  constexpr int n = 1'000'000;
+  std::mt19937_64 rng{42};
+  std::vector<tandem::timer_handle> handles;
+  handles.reserve(n);
+  long long expected_sum = 0;
+  for (int i = 0; i < n; ++i) {
+    auto delay = 1ms + tandem::duration{static_cast<long long>(rng() % 999'000'000)};
+    handles.push_back(tandem::delayed_send(counter, delay, tick{i}));
+    if (i % 2 == 1)
+      expected_sum += i;
+  }
+  for (int i = 0; i < n; i += 2)
+    BOOST_REQUIRE(handles[static_cast<std::size_t>(i)].cancel());
+  BOOST_CHECK_EQUAL(sys.timers().pending(), static_cast<std::size_t>(n / 2));
+  sched.advance(1s);
+  BOOST_CHECK_EQUAL(count, n / 2);
+  BOOST_CHECK_EQUAL(sum, expected_sum);
+  BOOST_CHECK_EQUAL(sys.timers().pending(), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(ten_thousand_interval_ticks_without_drift) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  std::vector<received> log;
+  auto r = spawn_recorder(sys, log);
+  tandem::timer_handle every;
+  sys.spawn([&, r](tandem::actor_base* self) {
+    every = self->send_periodically(r, 7ms, tick{0});
+    return tandem::behavior{};
+  });
+  sched.advance(70s + 3ms);
+  BOOST_REQUIRE_EQUAL(log.size(), 10'000u);
+  bool exact = true;
+  for (std::size_t k = 0; k < log.size(); ++k)
+    exact = exact && log[k].at == 7ms * static_cast<long>(k + 1);
+  BOOST_CHECK(exact);
+  BOOST_CHECK(every.cancel());
+  sched.advance(1s);
+  BOOST_CHECK_EQUAL(log.size(), 10'000u);
+}
+
+namespace {
+
+// An interval of 10 ms; the process stalls for 35 ms after the start.
+// Tick times in ms (libc++ 13 cannot print a chrono duration).
+std::vector<long long> stall(tandem::missed_tick_policy policy) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  std::vector<received> log;
+  auto r = spawn_recorder(sys, log);
+  sys.spawn([&, r, policy](tandem::actor_base* self) {
+    self->send_periodically(r, 10ms, tick{0}, policy);
+    return tandem::behavior{};
+  });
+  sched.run_until_idle();
+  sched.jump(35ms);
+  sched.run_until_idle();
+  sched.advance(20ms); // up to 55 ms
+  std::vector<long long> at;
+  for (auto& e : log)
+    at.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(e.at).count());
+  sys.shutdown();
+  return at;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(missed_tick_policies) {
+  using v = std::vector<long long>;
+  // skip: one late tick, then back on the grid.
+  BOOST_TEST(stall(tandem::missed_tick_policy::skip) == (v{35, 40, 50}), boost::test_tools::per_element());
+  // burst: every missed tick at once, then back on the grid.
+  BOOST_TEST(stall(tandem::missed_tick_policy::burst) == (v{35, 35, 35, 40, 50}),
+             boost::test_tools::per_element());
+  // delay: one late tick, then a new grid from there.
+  BOOST_TEST(stall(tandem::missed_tick_policy::delay) == (v{35, 45, 55}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_50ms_delayed_send_in_real_time_on_every_backend) {
+  for (auto& backend : all_backends()) {
+    BOOST_TEST_CONTEXT(backend.name) {
+      tandem::actor_system sys{backend.make()};
+      std::atomic<long long> waited_ns{-1};
+      sys.spawn([&](tandem::actor_base* self) {
+        auto start = self->now();
+        self->delayed_send(self->this_actor(), 50ms, tick{1});
+        return tandem::behavior{[self, start, &waited_ns](tick) {
+          waited_ns = (self->now() - start).count();
+          self->quit();
+        }};
+      });
+      sys.await_all_actors_done();
+      // Loose bounds only: the clock is real (virtual on deterministic).
+      BOOST_CHECK_GE(waited_ns.load(), tandem::duration{50ms}.count());
+      BOOST_CHECK_LT(waited_ns.load(), tandem::duration{500ms}.count());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(request_timeout_on_every_backend) {
+  for (auto& backend : all_backends()) {
+    BOOST_TEST_CONTEXT(backend.name) {
+      tandem::actor_system sys{backend.make()};
+      // Keeps every promise and never answers.
+      auto silent = sys.spawn([](tandem::stateful_actor<std::vector<tandem::response_promise<int>>>* self) {
+        return tandem::behavior{[self](int) {
+                                  self->state.push_back(self->make_response_promise<int>());
+                                  return self->state.back();
+                                },
+                                [self](stop) { self->quit(); }};
+      });
+      tandem_test::collector<int> codes;
+      sys.spawn([&, silent](tandem::actor_base* self) {
+        self->request(silent, 20ms, 1).then([](int) {}, [&, self, silent](tandem::error e) {
+          codes.push(e.code());
+          self->send(silent, stop{});
+        });
+        return tandem::behavior{};
+      });
+      sys.await_all_actors_done();
+      BOOST_REQUIRE_EQUAL(codes.size(), 1u);
+      BOOST_CHECK_EQUAL(codes.items()[0], static_cast<int>(tandem::errc::request_timeout));
+    }
+  }
+}
+
+#if TANDEM_TEST_HAS_THREADS
+
+// Cancel races expiry from several threads: every timer is either cancelled
+// (cancel() returned true) or delivered, never both, never neither.
+BOOST_AUTO_TEST_CASE(cancel_racing_expiry_from_several_threads) {
+  tandem::actor_system sys{std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{2, 100})};
+  std::atomic<long> delivered{0};
+  auto counter = sys.spawn([&](tandem::actor_base* self) {
+    return tandem::behavior{[&](tick) { ++delivered; }, [self](stop) { self->quit(); }};
+  });
+  constexpr int threads = 4;
+  constexpr int per_thread = 5'000;
+  std::atomic<long> cancelled{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      std::mt19937_64 rng{static_cast<std::uint64_t>(t)};
+      for (int i = 0; i < per_thread; ++i) {
+        auto h = tandem::delayed_send(counter, tandem::duration{static_cast<long long>(rng() % 2'000'000)}, tick{i});
+        if (rng() % 2 == 0) {
+          if (rng() % 4 == 0)
+            std::this_thread::yield();
+          if (h.cancel())
+            ++cancelled;
+        }
+      }
+    });
+  for (auto& w : workers)
+    w.join();
+  while (sys.timers().pending() != 0)
+    std::this_thread::sleep_for(1ms);
+  tandem::send(counter, stop{}); // behind every delivered tick
+  sys.await_all_actors_done();
+  BOOST_CHECK_EQUAL(delivered.load() + cancelled.load(), static_cast<long>(threads) * per_thread);
+  BOOST_CHECK_GT(cancelled.load(), 0);
+}
+
+#endif
+
+BOOST_AUTO_TEST_SUITE_END()
