@@ -290,6 +290,66 @@ BOOST_AUTO_TEST_CASE(request_timeout_on_every_backend) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(run_later_continuations_run_on_the_actor_at_their_time) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  std::vector<std::string> seen;
+  auto origin = sys.now();
+  sys.spawn([&, origin](tandem::actor_base* self) {
+    auto stamp = [&, self, origin](std::string what) {
+      seen.push_back(what + "@" + std::to_string((self->now() - origin) / 1ms));
+    };
+    self->run_later(20ms, [stamp] { stamp("b"); });
+    self->run_later(10ms, [stamp] { stamp("a"); });
+    auto never = self->run_later(15ms, [stamp] { stamp("cancelled"); });
+    never.cancel();
+    // A behavior keeps it running: pending continuations alone do not (as
+    // delayed messages do not keep a CAF actor without behavior alive).
+    return tandem::behavior{[](stop) {}};
+  });
+  sched.advance(1s);
+  BOOST_TEST(seen == (std::vector<std::string>{"a@10", "b@20"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(idle_timeout_fires_after_silence_and_again_while_idle) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  struct idle {};
+  struct poke {};
+  std::vector<long long> idle_at;
+  auto origin = sys.now();
+  auto a = sys.spawn([&, origin](tandem::actor_base* self) {
+    self->set_idle_timeout(100ms, idle{});
+    return tandem::behavior{[&, self, origin](idle) { idle_at.push_back((self->now() - origin) / 1ms); },
+                            [](poke) {},
+                            [self](stop) { self->clear_idle_timeout(); }};
+  });
+  sched.advance(60ms);
+  tandem::send(a, poke{}); // activity at 60 ms postpones the first notice
+  sched.advance(150ms);    // to 210 ms
+  BOOST_TEST(idle_at == (std::vector<long long>{160}), boost::test_tools::per_element());
+  sched.advance(100ms);    // still idle: again 100 ms later
+  BOOST_TEST(idle_at == (std::vector<long long>{160, 260}), boost::test_tools::per_element());
+  tandem::send(a, stop{});
+  sched.advance(1s);
+  BOOST_CHECK_EQUAL(idle_at.size(), 2u); // cleared
+}
+
+BOOST_AUTO_TEST_CASE(timeout_wraps_a_request) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  auto responder = sys.spawn(slow_responder);
+  std::vector<std::string> seen;
+  sys.spawn([&, responder](tandem::actor_base* self) {
+    tandem::timeout(50ms, self->request(responder, slow_answer{80ms}))
+      .then([&](int) { seen.push_back("value"); },
+            [&](tandem::error e) { seen.push_back(e.message()); });
+    return tandem::behavior{};
+  });
+  sched.run_until_quiet();
+  BOOST_TEST(seen == (std::vector<std::string>{"no response within 50 ms"}), boost::test_tools::per_element());
+}
+
 #if TANDEM_TEST_HAS_THREADS
 
 // Cancel races expiry from several threads: every timer is either cancelled

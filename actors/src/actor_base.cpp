@@ -36,7 +36,25 @@ struct actor_base::owner_state {
   bool has_next_behavior = false;
   error quit_reason;
   std::vector<std::weak_ptr<detail::promise_state>> promises;
+  // Idle timeout: last_activity moves with every message (only for actors
+  // that set one, so others never read the clock per message).
+  duration idle_after{0};
+  detail::unique_function<detail::message*()> idle_make;
+  time_point last_activity{};
+  timer_handle idle_check;
 };
+
+namespace {
+
+using deferred_call = detail::unique_function<void()>;
+
+detail::message* make_call(deferred_call fn) {
+  auto* m = detail::make_message(std::move(fn));
+  m->kind = detail::message_kind::call;
+  return m;
+}
+
+} // namespace
 
 namespace {
 
@@ -161,6 +179,45 @@ timer_handle actor_base::arm_timer(timer_entry* entry) {
   return system_->timers().arm(entry);
 }
 
+timer_handle actor_base::run_later(duration delay, detail::unique_function<void()> fn) {
+  return arm_timer(new detail::delayed_message(now() + delay, this, make_call(std::move(fn))));
+}
+
+void actor_base::start_idle_timeout(duration after,
+                                    detail::unique_function<detail::message*()> make) {
+  auto& o = owned();
+  o.idle_check.cancel();
+  o.idle_after = after;
+  o.idle_make = std::move(make);
+  o.last_activity = now();
+  if (after > duration::zero())
+    arm_idle_check();
+}
+
+void actor_base::clear_idle_timeout() {
+  if (!owner_)
+    return;
+  owner_->idle_check.cancel();
+  owner_->idle_after = duration::zero();
+  owner_->idle_make = nullptr;
+}
+
+void actor_base::arm_idle_check() {
+  // One check timer at a time, at last_activity + idle_after: messages in
+  // between only move last_activity, they never touch the timer.
+  auto& o = *owner_;
+  o.idle_check = run_later(o.last_activity + o.idle_after - now(), [this] {
+    auto& st = *owner_;
+    if (st.idle_after <= duration::zero())
+      return;
+    if (now() - st.last_activity >= st.idle_after) {
+      deliver(this, st.idle_make());
+      st.last_activity = now(); // the next notice comes `idle_after` later
+    }
+    arm_idle_check();
+  });
+}
+
 void actor_base::arm_request_timeout(detail::request_id id, duration timeout) {
   if (terminated_)
     return;
@@ -238,6 +295,9 @@ void actor_base::handle(detail::message& msg) {
       return;
     case detail::message_kind::wakeup:
       return;
+    case detail::message_kind::call:
+      static_cast<detail::message_of<deferred_call>&>(msg).value();
+      return;
     default:
       break;
   }
@@ -310,6 +370,8 @@ resume_result actor_base::resume(std::size_t budget) {
     } catch (...) {
       fail_with_exception("unknown exception");
     }
+    if (owner_ && owner_->idle_after > duration::zero() && msg->kind != detail::message_kind::call)
+      owner_->last_activity = now();
     if (!terminated_ && quit_requested_)
       terminate(std::move(owned().quit_reason));
     current_ = nullptr;
@@ -374,6 +436,8 @@ void actor_base::terminate(error reason) {
   behavior_.reset();
   release_state();
   if (owner_) {
+    owner_->idle_check.cancel();
+    owner_->idle_make = nullptr;
     for (auto& [id, entry] : owner_->pending)
       entry.timeout.cancel();
     owner_->pending.clear();

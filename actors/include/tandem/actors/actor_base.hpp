@@ -87,6 +87,19 @@ public:
   /// The time on the system's clock (virtual on the deterministic backend).
   time_point now() const { return scheduler_->now(); }
 
+  /// Runs `fn` on this actor after `delay` (a delayed message underneath, so
+  /// it never runs concurrently with a handler, and not at all once the actor
+  /// has terminated). The handle cancels it. Unlike an awaited response, a
+  /// pending continuation does not keep an actor without behavior alive.
+  timer_handle run_later(duration delay, detail::unique_function<void()> fn);
+
+  /// When the actor has received nothing for `after`, it is sent `msg` — and
+  /// again every `after` while it stays idle (Akka's receive timeout). A
+  /// later call replaces it; clear_idle_timeout() ends it.
+  template <class T>
+  void set_idle_timeout(duration after, T msg);
+  void clear_idle_timeout();
+
   /// Takes over answering the request being handled, to answer it later.
   template <class R>
   response_promise<R> make_response_promise();
@@ -184,6 +197,7 @@ public:
 
   /// Arms a timer entry on the system's timer service.
   timer_handle arm_timer(timer_entry* entry);
+  void start_idle_timeout(duration after, detail::unique_function<detail::message*()> make);
   void arm_request_timeout(detail::request_id id, duration timeout);
 
   // System registry links (guarded by the system's registry lock).
@@ -196,6 +210,8 @@ private:
   void handle(detail::message& msg);
   void handle_response(detail::message& msg);
   void handle_unexpected(detail::message& msg);
+  void handle_system_call(detail::message& msg);
+  void arm_idle_check();
   void terminate(error reason);
   void fail_with_exception(const char* what);
   void register_promise(const std::shared_ptr<detail::promise_state>& state);
@@ -293,6 +309,13 @@ auto actor_base::request(const Dest& dest, duration timeout, T&& msg) {
   auto pending = request(dest, std::forward<T>(msg));
   arm_request_timeout(pending.id(), timeout);
   return pending;
+}
+
+template <class T>
+void actor_base::set_idle_timeout(duration after, T msg) {
+  start_idle_timeout(after, [msg = std::move(msg)]() -> detail::message* {
+    return detail::make_message(T{msg});
+  });
 }
 
 template <class R>

@@ -4,6 +4,7 @@
 #include <tandem/actors/detail/message.hpp>
 #include <tandem/actors/messages.hpp>
 #include <tandem/runtime/error.hpp>
+#include <tandem/runtime/time.hpp>
 
 #include <type_traits>
 #include <utility>
@@ -37,11 +38,23 @@ public:
   template <class OnValue>
   void then(OnValue on_value);
 
+  /// Fails the request with errc::request_timeout unless answered within
+  /// `timeout` (the same as request(dest, timeout, msg)).
+  pending_request& within(duration timeout);
+
   detail::request_id id() const noexcept { return id_; }
 
 private:
   actor_base* self_;
   detail::request_id id_;
 };
+
+/// Seeds-style spelling of `req.within(d)`:
+/// `tandem::timeout(2s, self->request(dest, msg)).then(...)`.
+template <class R>
+pending_request<R> timeout(duration d, pending_request<R> req) {
+  req.within(d);
+  return req;
+}
 
 } // namespace tandem

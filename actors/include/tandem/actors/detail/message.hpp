@@ -25,6 +25,7 @@ enum class message_kind : std::uint8_t {
   response, ///< answers request `id`
   failure,  ///< answers request `id` with an error (payload: tandem::error)
   wakeup,   ///< carries nothing; makes an idle actor look at its kill flag
+  call,     ///< runs a function on the actor (run_later, idle checks)
 };
 
 /// One queued message: an intrusive node in a mailbox with a typed payload.

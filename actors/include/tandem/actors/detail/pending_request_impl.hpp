@@ -63,4 +63,10 @@ void pending_request<R>::then(OnValue on_value) {
   then(std::move(on_value), [self = self_](error reason) { self->quit(std::move(reason)); });
 }
 
+template <class R>
+pending_request<R>& pending_request<R>::within(duration timeout) {
+  self_->arm_request_timeout(id_, timeout);
+  return *this;
+}
+
 } // namespace tandem
