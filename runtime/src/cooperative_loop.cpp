@@ -46,6 +46,8 @@ void cooperative_loop::schedule(resumable* job) {
     remote_pending_.store(true, std::memory_order_release);
   }
   remote_cv_.notify_one();
+  if (wakeup_)
+    wakeup_();
 }
 
 time_point cooperative_loop::now() const {
@@ -74,9 +76,11 @@ bool lower_to(std::atomic<duration::rep>& armed, time_point deadline) {
 
 void cooperative_loop::arm_timer(time_point deadline) {
   if (lower_to(armed_, deadline)) {
-    // A sleeping run() must wake earlier now.
+    // A sleeping run() must wake earlier now, and so must a host loop.
     { std::lock_guard<std::mutex> guard{remote_mutex_}; }
     remote_cv_.notify_one();
+    if (wakeup_)
+      wakeup_();
   }
 }
 

@@ -44,6 +44,13 @@ public:
   /// Makes run() / run_for() return; callable from any thread.
   void stop();
 
+  /// For a host event loop that drives this loop (a browser, a GUI): `fn` is
+  /// called whenever work is scheduled from outside a turn, or a timer is
+  /// armed earlier than any before, so the host knows to come back. It may
+  /// be called from any thread that schedules; it should only note the need
+  /// (post a task), not run the loop. See event_loop_driver for WebAssembly.
+  void set_wakeup(std::function<void()> fn) { wakeup_ = std::move(fn); }
+
   /// Resumables waiting for a turn.
   std::size_t runnable() const;
   /// The earliest armed timer deadline (time_point::max() if none).
@@ -65,6 +72,7 @@ private:
   std::atomic<bool> remote_pending_{false};
   std::atomic<bool> stop_requested_{false};
   timer_handler* timers_ = nullptr;
+  std::function<void()> wakeup_;
   std::atomic<duration::rep> armed_{time_point::max().time_since_epoch().count()};
 };
 

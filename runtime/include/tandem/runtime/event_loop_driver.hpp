@@ -1,0 +1,50 @@
+#pragma once
+
+#include <tandem/runtime/cooperative_loop.hpp>
+
+#include <chrono>
+#include <cstddef>
+
+namespace tandem {
+
+/// Drives a cooperative_loop from the JavaScript event loop (WebAssembly
+/// builds only): the page or node program returns to its event loop and
+/// tandem's actors run in between, never blocking it.
+///
+/// - Turns run in slices of at most `slice` per event-loop task; while work
+///   remains the driver yields with emscripten_set_immediate (a message-
+///   channel hop of ~0.1 ms, not setTimeout(0), which browsers clamp to 4 ms).
+/// - When only timers remain it arms one emscripten_set_timeout for the next
+///   deadline (re-armed when an earlier one appears), so waiting costs
+///   nothing: no polling, no chain of zero timeouts.
+/// - When nothing remains it sleeps until the loop's wakeup hook fires (a
+///   message scheduled from a JavaScript callback, a new timer).
+class event_loop_driver {
+public:
+  explicit event_loop_driver(cooperative_loop& loop,
+                             duration slice = std::chrono::milliseconds(4));
+  ~event_loop_driver();
+  event_loop_driver(const event_loop_driver&) = delete;
+  event_loop_driver& operator=(const event_loop_driver&) = delete;
+
+  /// Starts driving (idempotent). Called by the wakeup hook too.
+  void start();
+
+  /// Event-loop tasks run so far (for tests and diagnostics).
+  std::size_t tasks() const noexcept { return tasks_; }
+
+private:
+  static void on_immediate(void* self);
+  static void on_timeout(void* self);
+  void pump();
+  void reschedule();
+
+  cooperative_loop& loop_;
+  duration slice_;
+  bool immediate_pending_ = false;
+  long timeout_id_ = 0;
+  time_point timeout_at_ = time_point::max();
+  std::size_t tasks_ = 0;
+};
+
+} // namespace tandem
