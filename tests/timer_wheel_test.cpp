@@ -96,12 +96,13 @@ BOOST_AUTO_TEST_CASE(deadlines_one_ns_apart_fire_in_deadline_order) {
 
 BOOST_AUTO_TEST_CASE(near_deadlines_across_tick_and_block_boundaries) {
   fixture f(time_point{});
-  // Straddle the 2^20 ns tick and the 64-tick (level 1) and 4096-tick
-  // (level 2) block boundaries, 1 ns either side.
+  // Straddle the 2^20 ns tick and the block boundaries of levels 0-2
+  // (1024, 1024 * 64 and 1024 * 64^2 ticks) and a 64-tick one, 1 ns either
+  // side.
   std::vector<time_point> edges;
-  for (std::int64_t b : {std::int64_t{1} << 20, std::int64_t{64} << 20, std::int64_t{4096} << 20})
+  for (std::int64_t ticks : {1, 64, 1024, 1024 * 64, 1024 * 64 * 64})
     for (std::int64_t d : {-1, 0, 1})
-      edges.push_back(time_point{} + duration{b + d});
+      edges.push_back(time_point{} + duration{(ticks << 20) + d});
   std::vector<tnode> n(edges.size());
   for (std::size_t i = edges.size(); i-- > 0;)
     f.arm(n[i], static_cast<int>(i), edges[i]);
@@ -113,16 +114,54 @@ BOOST_AUTO_TEST_CASE(near_deadlines_across_tick_and_block_boundaries) {
   BOOST_CHECK(f.wheel.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_crowded_tick_is_sorted_exactly) {
+  // More nodes in one tick than the wheel sorts at once (it sorts in chunks
+  // and merges them), with many equal deadlines.
+  fixture f;
+  std::mt19937_64 rng(99);
+  const int count = 5000;
+  std::vector<tnode> n(count);
+  for (int i = 0; i < count; ++i)
+    f.arm(n[static_cast<std::size_t>(i)], i,
+          f.t0 + 7ms + duration{static_cast<std::int64_t>(rng() % 300)});
+  BOOST_CHECK_EQUAL(f.wheel.size(), static_cast<std::size_t>(count));
+  std::size_t removed = 0;
+  for (int i = 0; i < count; i += 7, ++removed)
+    f.wheel.remove(&n[static_cast<std::size_t>(i)]);
+  auto earliest = f.t0 + 8ms;
+  for (int i = 0; i < count; ++i)
+    if (i % 7 != 0)
+      earliest = std::min(earliest, n[static_cast<std::size_t>(i)].deadline);
+  BOOST_CHECK(f.wheel.next_deadline() == earliest); // sorted into the run
+  for (int i = 3; i < count; i += 7, ++removed)
+    f.wheel.remove(&n[static_cast<std::size_t>(i)]); // out of the run
+  const timer_node* last = nullptr;
+  bool ordered = true;
+  std::size_t fired = f.wheel.expire(f.t0 + 8ms, [&](timer_node* x) {
+    ordered = ordered && static_cast<tnode*>(x)->id % 7 != 0 && static_cast<tnode*>(x)->id % 7 != 3;
+    ordered = ordered && (last == nullptr || last->deadline < x->deadline
+                          || (last->deadline == x->deadline && last->seq < x->seq));
+    last = x;
+  });
+  BOOST_CHECK(ordered);
+  BOOST_CHECK_EQUAL(fired, static_cast<std::size_t>(count) - removed);
+  BOOST_CHECK(f.wheel.empty());
+}
+
 BOOST_AUTO_TEST_CASE(next_deadline_is_exact_through_inserts_removes_and_expires) {
   fixture f;
-  tnode a, b, c, d, e;
-  f.arm(a, 0, f.t0 + 900ms + 17ns); // level 1
-  BOOST_CHECK(f.wheel.next_deadline() == f.t0 + 900ms + 17ns);
-  f.arm(b, 1, f.t0 + 2h + 3ns); // high level
+  tnode a, b, c, d, e, g;
+  f.arm(a, 0, f.t0 + 5s + 17ns); // level 1
+  BOOST_CHECK(f.wheel.next_deadline() == f.t0 + 5s + 17ns);
+  f.arm(b, 1, f.t0 + 2h + 3ns); // a high level
   BOOST_CHECK(f.wheel.next_deadline() == a.deadline);
-  f.arm(c, 2, f.t0 + 900ms + 16ns); // same slot as a, 1 ns earlier
+  f.arm(c, 2, f.t0 + 5s + 16ns); // same slot as a, 1 ns earlier
   BOOST_CHECK(f.wheel.next_deadline() == c.deadline);
-  f.arm(d, 3, f.t0 + 12345ns); // level 0
+  f.arm(g, 5, f.t0 + 900ms + 5ns); // level 0, far ahead (scanned)
+  BOOST_CHECK(f.wheel.next_deadline() == g.deadline);
+  f.wheel.remove(&g);
+  BOOST_CHECK(f.wheel.next_deadline() == c.deadline);
+  f.arm(d, 3, f.t0 + 12345ns); // level 0, near (sorted into the run)
   BOOST_CHECK(f.wheel.next_deadline() == d.deadline);
   f.wheel.remove(&d);
   BOOST_CHECK(f.wheel.next_deadline() == c.deadline);
@@ -145,21 +184,23 @@ BOOST_AUTO_TEST_CASE(next_deadline_is_exact_through_inserts_removes_and_expires)
 
 BOOST_AUTO_TEST_CASE(remove_head_middle_and_only_node) {
   fixture f;
-  // In the wheel (slot lists)...
+  // In a wheel slot (far enough ahead that next_deadline() only scans it)...
   {
-    tnode n[3];
-    for (int i = 0; i < 3; ++i)
-      f.arm(n[i], i, f.t0 + 40ms + duration{i});
-    f.wheel.remove(&n[0]); // earliest (and the cached minimum)
+    tnode n[4];
+    for (int i = 0; i < 4; ++i)
+      f.arm(n[i], i, f.t0 + 500ms + duration{i});
+    BOOST_CHECK(f.wheel.next_deadline() == n[0].deadline);
+    f.wheel.remove(&n[0]); // earliest (the cached minimum), list tail
     BOOST_CHECK(!n[0].linked());
     BOOST_CHECK(f.wheel.next_deadline() == n[1].deadline);
-    f.wheel.remove(&n[1]);
-    BOOST_CHECK(f.wheel.next_deadline() == n[2].deadline);
-    f.wheel.remove(&n[2]); // the only one
+    f.wheel.remove(&n[2]); // middle
+    f.wheel.remove(&n[3]); // list head
+    BOOST_CHECK(f.wheel.next_deadline() == n[1].deadline);
+    f.wheel.remove(&n[1]); // the only one
     BOOST_CHECK(f.wheel.empty());
     BOOST_CHECK(f.wheel.next_deadline() == time_point::max());
   }
-  // ... and in the due heap (the slot was taken out by next_deadline).
+  // ... in the due run (the slot was sorted out by next_deadline)...
   {
     tnode n[5];
     for (int i = 0; i < 5; ++i)
@@ -168,12 +209,27 @@ BOOST_AUTO_TEST_CASE(remove_head_middle_and_only_node) {
     f.wheel.remove(&n[2]); // middle
     f.wheel.remove(&n[0]); // head
     BOOST_CHECK(f.wheel.next_deadline() == n[1].deadline);
-    f.wheel.remove(&n[4]); // last
+    f.wheel.remove(&n[4]); // tail
     BOOST_CHECK_EQUAL(f.wheel.size(), 2u);
     BOOST_CHECK_EQUAL(f.expire(f.t0 + 1s), 2u);
     BOOST_TEST(f.order == (ids{1, 3}));
+  }
+  // ... and in the due heap (inserted into ticks already taken out).
+  {
+    f.order.clear();
+    tnode n[6];
+    const int back[6] = {3, 0, 5, 1, 4, 2}; // ns before `now`: all due
+    for (int i = 0; i < 6; ++i)
+      f.arm(n[i], i, f.t0 + 1s - duration{back[i]});
+    f.wheel.remove(&n[0]); // middle
+    f.wheel.remove(&n[1]); // last
+    BOOST_CHECK(f.wheel.next_deadline() == n[2].deadline);
+    f.wheel.remove(&n[2]); // head
+    BOOST_CHECK(f.wheel.next_deadline() == n[4].deadline);
+    BOOST_CHECK_EQUAL(f.expire(f.t0 + 1s), 3u);
+    BOOST_TEST(f.order == (ids{4, 5, 3}));
     tnode only;
-    f.arm(only, 9, f.t0 + 1s); // due: goes straight to the heap
+    f.arm(only, 9, f.t0 + 1s);
     BOOST_CHECK(f.wheel.next_deadline() == only.deadline);
     f.wheel.remove(&only);
     BOOST_CHECK(f.wheel.empty());
@@ -398,7 +454,7 @@ BOOST_AUTO_TEST_CASE(clear_unlinks_everything) {
   f.arm(n[2], 2, f.t0 - 1ms);
   f.arm(n[3], 3, f.t0 + 2ms);
   f.arm(n[4], 4, f.t0 + 2ms);
-  f.expire(f.t0); // n[2] fires; n[0] (same tick) waits in the due heap
+  f.expire(f.t0); // n[2] fires; n[0] (same tick) waits in the due run
   BOOST_CHECK(f.wheel.next_deadline() == n[0].deadline);
   int seen = 0;
   BOOST_CHECK_EQUAL(f.wheel.clear([&](timer_node* x) {
@@ -510,7 +566,8 @@ BOOST_AUTO_TEST_CASE(million_timers_half_removed) {
   std::mt19937_64 rng(7);
   // Random delays in [1 ms, 1 s), ns resolution.
   for (std::size_t i = 0; i < count; ++i)
-    f.arm(nodes[i], static_cast<int>(i), f.t0 + 1ms + duration{static_cast<std::int64_t>(rng() % 999'000'000)});
+    f.arm(nodes[i], static_cast<int>(i),
+          f.t0 + 1ms + duration{static_cast<std::int64_t>(rng() % 999'000'000)});
   BOOST_REQUIRE_EQUAL(f.wheel.size(), count);
   for (std::size_t i = 0; i < count; i += 2)
     f.wheel.remove(&nodes[i]);

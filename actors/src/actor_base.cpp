@@ -198,6 +198,7 @@ void actor_base::clear_idle_timeout() {
   if (!owner_)
     return;
   owner_->idle_check.cancel();
+  owner_->idle_check = {};
   owner_->idle_after = duration::zero();
   owner_->idle_make = nullptr;
 }
@@ -437,6 +438,7 @@ void actor_base::terminate(error reason) {
   release_state();
   if (owner_) {
     owner_->idle_check.cancel();
+    owner_->idle_check = {};
     owner_->idle_make = nullptr;
     for (auto& [id, entry] : owner_->pending)
       entry.timeout.cancel();

@@ -68,8 +68,10 @@ bool timer_handle::cancel() {
       removed = true;
     }
   }
-  if (removed)
+  if (removed) {
+    entry_->discard(); // nobody else touches it now: it left the wheel
     entry_->release(); // the wheel's reference, dropped outside the lock
+  }
   return removed;
 }
 
@@ -105,6 +107,7 @@ timer_service::~timer_service() {
   }
   while (all != nullptr) {
     auto* next = all->next_due_;
+    all->discard();
     all->release();
     all = next;
   }

@@ -31,6 +31,11 @@ public:
   /// time_point::max() for none.
   virtual time_point fire(time_point now) = 0;
 
+  /// Called once the timer is cancelled: frees what it carries (a message, a
+  /// reference to its receiver), so a handle kept somewhere holds nothing but
+  /// the empty entry — no cycles through timers.
+  virtual void discard() noexcept {}
+
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)

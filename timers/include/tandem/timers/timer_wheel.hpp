@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace tandem {
 
@@ -35,9 +36,9 @@ private:
 
   static constexpr std::uint32_t unlinked = 0xffffffffu;
 
-  // In a wheel slot: a doubly linked list (next_, prev_). In the due heap: a
-  // pairing heap (child_ = first child, next_ = next sibling, prev_ = left
-  // sibling, or parent for a first child). where_ says which.
+  // In a wheel slot or the due run: a doubly linked list (next_, prev_). In
+  // the due heap: a pairing heap (child_ = first child, next_ = next sibling,
+  // prev_ = left sibling, or parent for a first child). where_ says which.
   timer_node* next_ = nullptr;
   timer_node* prev_ = nullptr;
   timer_node* child_ = nullptr;
@@ -50,37 +51,52 @@ private:
 /// Time is counted in ticks of 2^20 ns (1.048576 ms) since the wheel's start:
 /// a power of two so a deadline's tick is a subtraction and a shift, about a
 /// millisecond because that is the scale of request timeouts and intervals
-/// (and the browser clock's resolution). Ordering inside a tick stays exact,
-/// so a finer tick would only add cascading. 8 levels of 64 slots cover
-/// 2^48 ticks, i.e. every deadline a time_point can hold: no overflow list.
-/// A level-L slot spans 64^L ticks (level 0: 1 ms, 1: 67 ms, 2: 4.3 s,
-/// 3: 4.6 min, 4: 4.9 h, 5: 13 days, ...).
+/// (and the browser clock's resolution). Ordering inside a tick is exact
+/// anyway, so a finer tick would only add cascading.
 ///
-/// Every node is in one of two places:
+/// Level 0 has 1024 one-tick slots (1.07 s), levels 1-6 have 64; a level-L
+/// slot spans 1024 * 64^(L-1) ticks (1: 1.07 s, 2: 69 s, 3: 73 min,
+/// 4: 78 h, 5: 208 days, 6: 36 years), and the seven levels cover 2^46
+/// ticks: every deadline a time_point can hold, so there is no overflow
+/// list. Slots are aligned blocks: a node goes to the level of the highest
+/// digit in which its tick differs from the current one. A wide level 0
+/// means fewer cascades (a timer cascades only if it is due after the
+/// current 1024-tick block), and cascades are the dominant cost: each one
+/// touches every node of a slot, and the nodes are scattered over the
+/// owner's memory (a cache miss each). The price: a cascade moves a whole
+/// slot in one expire() call, so the call that crosses a block boundary
+/// costs in proportion to the timers due in the next block (at a high-level
+/// boundary, possibly all pending ones). Work is still proportional to the
+/// timers, never to the ticks.
+///
+/// Every node is in one of three places:
 /// - the wheel, if its tick is >= cur_ (the first tick not yet taken out):
-///   unsorted slot lists, O(1) insert and remove, an occupancy bitmap per
-///   level so that empty slots are skipped with one bit scan, and slots of
-///   higher levels cascade into lower ones when time reaches them;
+///   unsorted slot lists, O(1) insert and remove, occupancy bitmaps so that
+///   empty slots are skipped by bit scans, and slots of higher levels
+///   cascade into lower ones when time reaches them;
+/// - the due run, a sorted list: the level-0 slots time has reached, each
+///   sorted by (deadline, seq) once as it is taken out (in a small array of
+///   keys, not by chasing the nodes, which are scattered in memory);
 /// - the due heap, an intrusive pairing heap ordered by (deadline, seq), for
-///   ticks < cur_: the slots time has reached, past deadlines, and inserts
-///   into ticks already taken out. Every heap node is earlier than every
-///   wheel node, so the heap's root is the exact next deadline whenever the
-///   heap is not empty.
-/// expire(now) moves the slots with tick <= tick(now) into the heap and pops
-/// it while the root is due: exact (deadline, seq) order, cost proportional
-/// to the timers moved, however far `now` jumps.
+///   inserts into ticks already taken out (past deadlines, very short delays).
+/// Run and heap nodes are earlier than every wheel node, so the smaller of
+/// their two heads is the exact next deadline whenever one is not empty.
+/// expire(now) takes the slots with tick <= tick(now) out of the wheel and
+/// pops the run and heap heads while due: exact (deadline, seq) order, cost
+/// proportional to the timers moved, however far `now` jumps.
 class timer_wheel {
 public:
   static constexpr int tick_shift = 20;
   static constexpr duration tick{duration::rep{1} << tick_shift};
-  static constexpr int slot_bits = 6;
-  static constexpr unsigned slots_per_level = 1u << slot_bits;
-  static constexpr int levels = 8;
+  static constexpr int levels = 7;
+  static constexpr int level0_bits = 10; // 1024 slots
+  static constexpr int level_bits = 6;   // 64 slots on levels 1..6
 
   /// `start` is the origin of the wheel's ticks, normally the clock's now()
   /// (time_point{} for a virtual clock). Deadlines before it are fine: they
-  /// are simply due.
-  explicit timer_wheel(time_point start) noexcept : origin_(start) {}
+  /// are simply due. Allocates the wheel's one sort buffer.
+  explicit timer_wheel(time_point start);
+  ~timer_wheel();
 
   timer_wheel(const timer_wheel&) = delete;
   timer_wheel& operator=(const timer_wheel&) = delete;
@@ -102,16 +118,18 @@ public:
     place(n, t);
   }
 
-  /// Disarms `n`, which must be linked in this wheel. O(1) for a node in the
-  /// wheel; amortised O(log k) for one of the k nodes in the due heap.
+  /// Disarms `n`, which must be linked in this wheel. O(1), except for a
+  /// node in the due heap (amortised O(log k) for k nodes there).
   void remove(timer_node* n) noexcept {
-    if (n->where_ == in_heap) {
-      heap_erase(n);
-    } else {
+    if (n->where_ < in_heap) {
       unlink_from_slot(n);
       --in_wheel_;
       if (n == wheel_min_)
         wheel_min_ = nullptr; // found again by the next next_deadline()
+    } else if (n->where_ == in_run) {
+      unlink_from_run(n);
+    } else {
+      heap_erase(n);
     }
     --size_;
     reset(n);
@@ -122,12 +140,13 @@ public:
   time_point origin() const noexcept { return origin_; }
 
   /// The exact earliest deadline present, or time_point::max() if none. O(1)
-  /// while it is known; after the earliest node was removed or fired it costs
-  /// one slot: the next level-0 slot goes into the heap (work expire() would
-  /// do anyway), or a higher-level slot is scanned for its minimum.
+  /// while it is known; after the earliest node was removed or fired it may
+  /// cost one slot: a level-0 slot less than 64 ticks ahead is sorted into
+  /// the due run (work expire() would do anyway), a slot further off is
+  /// scanned for its minimum (cached until that node leaves).
   time_point next_deadline() noexcept {
-    if (heap_ != nullptr)
-      return heap_->deadline;
+    if (timer_node* n = first_due())
+      return n->deadline;
     if (in_wheel_ == 0)
       return time_point::max();
     if (wheel_min_ != nullptr)
@@ -141,22 +160,29 @@ public:
   /// insert others (an interval re-arming itself), and may remove other
   /// nodes. A node inserted during the call with deadline <= now fires in
   /// this same call, after the node whose on_due inserted it, in order with
-  /// the rest. on_due must not call expire() or clear(). `now` may jump by
-  /// any amount: only occupied slots cost anything; it may also go backwards
-  /// (nothing later than it fires).
+  /// the rest. on_due must not call expire() or clear(); if it throws, the
+  /// node it was given is already out and the others stay armed. `now` may
+  /// jump by any amount: only occupied slots cost anything; it may also go
+  /// backwards (nothing later than it fires).
   template <class F>
   std::size_t expire(time_point now, F&& on_due) {
     std::uint64_t t = tick_of(now);
     if (t >= cur_)
       advance(t);
     std::size_t fired = 0;
-    while (heap_ != nullptr && heap_->deadline <= now) {
-      timer_node* n = heap_pop();
+    for (;;) {
+      timer_node* n = first_due();
+      if (n == nullptr || n->deadline > now)
+        return fired;
+      if (n == run_head_)
+        unlink_from_run(n);
+      else
+        heap_pop();
+      reset(n);
       --size_;
       ++fired;
       on_due(n);
     }
-    return fired;
   }
 
   /// Unlinks every node, in no particular order, and calls f(timer_node*) for
@@ -176,8 +202,12 @@ public:
   }
 
 private:
-  static constexpr std::uint32_t in_heap = levels * slots_per_level;
-  static constexpr std::uint64_t slot_mask = slots_per_level - 1;
+  static constexpr std::uint32_t level0_slots = 1u << level0_bits;
+  static constexpr std::uint32_t level_slots = 1u << level_bits;
+  static constexpr std::uint32_t slot_count = level0_slots + (levels - 1) * level_slots;
+  // where_ of a linked node: its slot (an index into heads_), or one of these.
+  static constexpr std::uint32_t in_heap = slot_count;
+  static constexpr std::uint32_t in_run = slot_count + 1;
 
   /// Strict (deadline, seq) order: seq is unique, so there are no ties.
   static bool before(const timer_node* a, const timer_node* b) noexcept {
@@ -198,38 +228,83 @@ private:
     return (static_cast<std::uint64_t>(d) - static_cast<std::uint64_t>(o)) >> tick_shift;
   }
 
-  std::uint64_t cur_index(int level) const noexcept {
-    return (cur_ >> (level * slot_bits)) & slot_mask;
+  /// Level L's digit of a tick: bits [shift, shift + width).
+  static constexpr int digit_shift(int level) noexcept {
+    return level == 0 ? 0 : level0_bits + (level - 1) * level_bits;
+  }
+  static constexpr int digit_width(int level) noexcept {
+    return level == 0 ? level0_bits : level_bits;
+  }
+  /// Index into heads_ of slot `slot` of `level`.
+  static constexpr std::uint32_t slot_id(int level, std::uint32_t slot) noexcept {
+    return level == 0 ? slot
+                      : level0_slots + static_cast<std::uint32_t>(level - 1) * level_slots + slot;
+  }
+  std::uint32_t cur_index(int level) const noexcept {
+    return static_cast<std::uint32_t>((cur_ >> digit_shift(level))
+                                      & ((std::uint64_t{1} << digit_width(level)) - 1));
+  }
+  // occupied_ has one bit per slot, in heads_ order: 16 words for level 0,
+  // then one word per level.
+  void mark(std::uint32_t id) noexcept { occupied_[id / 64] |= std::uint64_t{1} << (id % 64); }
+  void unmark(std::uint32_t id) noexcept {
+    occupied_[id / 64] &= ~(std::uint64_t{1} << (id % 64));
   }
 
-  /// Puts `n` (tick t >= cur_) on the level of the highest bit in which t
-  /// differs from cur_: level-0 slots hold the current 64-tick block, a
-  /// level-L slot a later 64^L block of the same 64^(L+1) block. So every
+  /// The earliest node taken out of the wheel, if any.
+  timer_node* first_due() const noexcept {
+    if (run_head_ == nullptr)
+      return heap_;
+    if (heap_ == nullptr || before(run_head_, heap_))
+      return run_head_;
+    return heap_;
+  }
+
+  /// Puts `n` (tick t >= cur_) on the level of the highest digit in which t
+  /// differs from cur_: level 0 holds the rest of cur_'s 1024-tick block, a
+  /// level-L slot a later level-L block of cur_'s level-(L+1) block. So every
   /// node of a lower level is earlier than every node of a higher one, and
   /// within a level a higher slot is later.
   void place(timer_node* n, std::uint64_t t) noexcept {
-    int level = (63 - std::countl_zero((t ^ cur_) | slot_mask)) / slot_bits;
-    auto slot = static_cast<std::uint32_t>((t >> (level * slot_bits)) & slot_mask);
-    std::uint32_t w = static_cast<std::uint32_t>(level) * slots_per_level + slot;
-    n->where_ = w;
+    std::uint64_t x = t ^ cur_;
+    std::uint32_t id;
+    if (x < level0_slots) {
+      id = static_cast<std::uint32_t>(t & (level0_slots - 1));
+    } else {
+      int level = 1 + (63 - std::countl_zero(x) - level0_bits) / level_bits;
+      auto digit = static_cast<std::uint32_t>((t >> digit_shift(level)) & (level_slots - 1));
+      id = slot_id(level, digit);
+    }
+    n->where_ = id;
     n->prev_ = nullptr;
-    n->next_ = heads_[w];
-    if (heads_[w] != nullptr)
-      heads_[w]->prev_ = n;
-    heads_[w] = n;
-    occupied_[level] |= std::uint64_t{1} << slot;
+    n->next_ = heads_[id];
+    if (heads_[id] != nullptr)
+      heads_[id]->prev_ = n;
+    heads_[id] = n;
+    mark(id);
   }
 
   void unlink_from_slot(timer_node* n) noexcept {
-    std::uint32_t w = n->where_;
+    std::uint32_t id = n->where_;
     if (n->prev_ != nullptr)
       n->prev_->next_ = n->next_;
     else
-      heads_[w] = n->next_;
+      heads_[id] = n->next_;
     if (n->next_ != nullptr)
       n->next_->prev_ = n->prev_;
-    if (heads_[w] == nullptr)
-      occupied_[w / slots_per_level] &= ~(std::uint64_t{1} << (w % slots_per_level));
+    if (heads_[id] == nullptr)
+      unmark(id);
+  }
+
+  void unlink_from_run(timer_node* n) noexcept {
+    if (n->prev_ != nullptr)
+      n->prev_->next_ = n->next_;
+    else
+      run_head_ = n->next_;
+    if (n->next_ != nullptr)
+      n->next_->prev_ = n->prev_;
+    else
+      run_tail_ = n->prev_;
   }
 
   /// Pairing heap: the root wins, the loser becomes its first child.
@@ -259,32 +334,55 @@ private:
     }
   }
 
-  timer_node* heap_pop() noexcept;
+  void heap_pop() noexcept;
   void heap_erase(timer_node* n) noexcept;
   static timer_node* merge_pairs(timer_node* first) noexcept;
 
-  /// Moves every wheel node with tick <= t into the heap; cur_ becomes t + 1.
+  /// Takes every wheel node with tick <= t out; cur_ becomes t + 1.
   void advance(std::uint64_t t) noexcept;
   /// The lowest level with an occupied slot at or after cur_, and that slot.
   bool find_next(int& level, std::uint32_t& slot) const noexcept;
   /// First tick of slot `slot` of `level` in cur_'s block of that level.
   std::uint64_t slot_start(int level, std::uint32_t slot) const noexcept;
-  /// Moves level-0 slot `slot` into the heap.
-  void slot_to_heap(std::uint32_t slot) noexcept;
+  /// Unlinks the whole list of a slot.
+  timer_node* take_slot(std::uint32_t id) noexcept {
+    timer_node* list = heads_[id];
+    heads_[id] = nullptr;
+    unmark(id);
+    return list;
+  }
+  /// Sorts level-0 slot `slot` onto the end of the due run.
+  void slot_to_run(std::uint32_t slot) noexcept;
+  /// Sorts a list linked through next_; returns it sorted, through next_.
+  timer_node* sort_list(timer_node* list) noexcept;
+  /// Merges two sorted lists linked through next_.
+  static timer_node* merge_runs(timer_node* a, timer_node* b) noexcept;
   /// Re-places the nodes of higher-level slots that cur_ has reached.
   void settle() noexcept;
   time_point find_next_deadline() noexcept;
   timer_node* take_all() noexcept;
 
+  struct sort_key {
+    time_point::rep deadline;
+    std::uint64_t seq;
+    timer_node* node;
+  };
+  static constexpr std::size_t sort_chunk = 1024;
+  /// How far ahead next_deadline() sorts a level-0 slot instead of scanning.
+  static constexpr std::uint64_t near_ticks = 64;
+
   time_point origin_;
-  std::uint64_t cur_ = 0;      // first tick still in the wheel
+  std::uint64_t cur_ = 0; // first tick still in the wheel
   std::uint64_t next_seq_ = 0;
   std::size_t size_ = 0;
   std::size_t in_wheel_ = 0;
+  timer_node* run_head_ = nullptr;  // the due run, sorted
+  timer_node* run_tail_ = nullptr;
   timer_node* heap_ = nullptr;      // root of the due heap
   timer_node* wheel_min_ = nullptr; // earliest wheel node, if known
-  std::uint64_t occupied_[levels] = {};
-  timer_node* heads_[levels * slots_per_level] = {};
+  std::unique_ptr<sort_key[]> keys_; // sort_chunk keys
+  std::uint64_t occupied_[slot_count / 64] = {};
+  timer_node* heads_[slot_count] = {};
 };
 
 } // namespace tandem

@@ -17,6 +17,10 @@ public:
   ~delayed_message() override { delete msg_; }
 
   time_point fire(time_point now) override;
+  void discard() noexcept override {
+    delete std::exchange(msg_, nullptr);
+    target_.reset();
+  }
 
 private:
   intrusive_ptr<actor_base> target_;
@@ -34,10 +38,13 @@ public:
 
   time_point fire(time_point now) override {
     actor_base::deliver(target_.get(), make_message(T{value_}));
-    if (target_->terminated())
-      return time_point::max(); // the interval ends with its receiver
+    if (target_->terminated()) {
+      target_.reset(); // the interval ends with its receiver
+      return time_point::max();
+    }
     return next_after(now);
   }
+  void discard() noexcept override { target_.reset(); }
 
 private:
   time_point next_after(time_point now) const {
