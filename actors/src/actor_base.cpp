@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -483,22 +484,22 @@ void actor_base::terminate(error reason) {
 
 // -- monitors and links ------------------------------------------------------
 
+std::optional<error> actor_base::enlist_with(actor_base* other, bool as_link) {
+  std::lock_guard<detail::spinlock> guard{other->lock_};
+  if (other->exited_)
+    return other->extras_->exit_reason;
+  auto& shared = other->shared_extras_locked();
+  (as_link ? shared.links : shared.watchers).push_back(this_actor());
+  return std::nullopt;
+}
+
 void actor_base::monitor(const actor& other) {
   auto* o = other.cell();
   if (o == nullptr || o == this)
     return;
-  bool dead;
-  error reason;
-  {
-    std::lock_guard<detail::spinlock> guard{o->lock_};
-    dead = o->exited_;
-    if (dead)
-      reason = o->extras_->exit_reason;
-    else
-      o->shared_extras_locked().watchers.push_back(this_actor());
-  }
-  if (dead) {
-    auto* m = detail::make_message(down_msg{other, std::move(reason)});
+  auto exited = enlist_with(o, false);
+  if (exited) {
+    auto* m = detail::make_message(down_msg{other, std::move(*exited)});
     m->kind = detail::message_kind::system;
     deliver(this, m);
   }
@@ -521,17 +522,9 @@ void actor_base::link_to(const actor& other) {
   auto* o = other.cell();
   if (o == nullptr || o == this)
     return;
-  bool dead;
-  error reason;
-  {
-    std::lock_guard<detail::spinlock> guard{o->lock_};
-    dead = o->exited_;
-    if (dead)
-      reason = o->extras_->exit_reason;
-    else
-      o->shared_extras_locked().links.push_back(this_actor());
-  }
-  if (dead) {
+  auto exited = enlist_with(o, true);
+  if (exited) {
+    auto reason = std::move(*exited);
     // Like Erlang's noproc: linking to a terminated actor is an exit signal.
     if (!reason)
       reason = error{errc::receiver_down, "linked to an actor that had already terminated"};

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -216,6 +217,9 @@ private:
   void fail_with_exception(const char* what);
   void register_promise(const std::shared_ptr<detail::promise_state>& state);
   void remove_link(actor_base* other);
+  /// Adds this actor to `other`'s watchers (or links) unless `other` has
+  /// exited; then returns its exit reason instead.
+  std::optional<error> enlist_with(actor_base* other, bool as_link);
   void drop_overflow(detail::message* msg);
   static error bounce(detail::message* msg, error reason);
   detail::actor_extras& shared_extras_locked();
