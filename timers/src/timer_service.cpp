@@ -15,6 +15,11 @@ struct timer_core {
   timer_wheel wheel;
   std::size_t armed = 0;
   bool closed = false;
+  // The earliest deadline handed to the backend. Arming compares against it
+  // instead of asking the wheel for its exact minimum: that can cost a slot
+  // scan, and requests answered in order cancel the minimum every time. A
+  // cancelled minimum only costs the backend one early, empty expire().
+  time_point announced = time_point::max();
 
   // With the mutex held. The entry must not be armed.
   void insert_locked(timer_entry* e) {
@@ -125,7 +130,9 @@ timer_handle timer_service::arm(timer_entry* entry) {
       entry->cancelled_ = true;
     } else {
       core_->insert_locked(entry);
-      earliest = core_->wheel.next_deadline() == deadline;
+      earliest = deadline < core_->announced;
+      if (earliest)
+        core_->announced = deadline;
     }
   }
   if (closed)
@@ -171,7 +178,8 @@ time_point timer_service::expire(time_point now) {
     e->release();
   }
   std::lock_guard<std::mutex> guard{core_->mutex};
-  return core_->wheel.next_deadline();
+  core_->announced = core_->wheel.next_deadline();
+  return core_->announced;
 }
 
 } // namespace tandem
