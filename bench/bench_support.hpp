@@ -149,6 +149,18 @@ inline double cpu_seconds() {
 /// timed ones; `once(n)` runs one iteration and returns its duration in
 /// seconds (it times itself, so set-up such as spawning can stay outside).
 /// Prints the report line.
+
+/// Samples as a comma-separated list, for the raw `samples=` fields.
+inline std::string join_samples(const std::vector<double>& xs) {
+  std::string list;
+  for (auto x : xs) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s%.6f", list.empty() ? "" : ",", x);
+    list += buf;
+  }
+  return list;
+}
+
 inline void run_and_report(const std::string& name, const args& a, const std::string& params,
                            double msgs_per_iteration, const std::function<double(long)>& once) {
   for (int i = 0; i < a.warmup; ++i)
@@ -161,22 +173,13 @@ inline void run_and_report(const std::string& name, const args& a, const std::st
     cpu.push_back(cpu_seconds() - c0);
   }
   double med = median(samples);
-  auto join = [](const std::vector<double>& xs) {
-    std::string list;
-    for (auto x : xs) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%s%.6f", list.empty() ? "" : ",", x);
-      list += buf;
-    }
-    return list;
-  };
   std::printf("bench=%s impl=%s params=%s threads=%d median_s=%.6f msgs_per_s=%.0f "
               "ns_per_msg=%.1f rss_kb=%ld iterations=%d cpu_ns_per_msg=%.1f samples_s=%s "
               "cpu_s=%s\n",
               name.c_str(), a.impl.c_str(), params.c_str(), a.threads, med,
               msgs_per_iteration / med, med * 1e9 / msgs_per_iteration, peak_rss_kb(),
-              a.iterations, median(cpu) * 1e9 / msgs_per_iteration, join(samples).c_str(),
-              join(cpu).c_str());
+              a.iterations, median(cpu) * 1e9 / msgs_per_iteration, join_samples(samples).c_str(),
+              join_samples(cpu).c_str());
   std::fflush(stdout);
 }
 

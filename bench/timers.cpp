@@ -205,15 +205,6 @@ void verify(const run_data& d, bool caf, const char* who) {
 void report(const bench::args& a, const std::string& params, const std::vector<double>& sched_s,
             const std::vector<double>& cpu_s, const std::vector<double>& sched_cpu_ns,
             const std::vector<double>& wall_s, const std::vector<stats>& lat) {
-  auto join = [](const std::vector<double>& xs) {
-    std::string list;
-    for (auto x : xs) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%s%.6f", list.empty() ? "" : ",", x);
-      list += buf;
-    }
-    return list;
-  };
   std::vector<double> p50, p99, mx, after;
   for (auto& s : lat) {
     p50.push_back(s.p50_ms);
@@ -230,10 +221,10 @@ void report(const bench::args& a, const std::string& params, const std::vector<d
               "x_late_p50_ms=%s x_late_p99_ms=%s x_late_max_ms=%s x_late_p99_after_ms=%s\n",
               a.impl.c_str(), params.c_str(), a.threads, med, n / med, med * 1e9 / n,
               bench::peak_rss_kb(), a.iterations, bench::median(cpu_s) * 1e9 / n,
-              join(sched_s).c_str(), join(cpu_s).c_str(), bench::median(sched_cpu_ns),
+              bench::join_samples(sched_s).c_str(), bench::join_samples(cpu_s).c_str(), bench::median(sched_cpu_ns),
               bench::median(wall_s), bench::median(p50), bench::median(p99), bench::median(mx),
-              bench::median(after), join(sched_cpu_ns).c_str(), join(wall_s).c_str(),
-              join(p50).c_str(), join(p99).c_str(), join(mx).c_str(), join(after).c_str());
+              bench::median(after), bench::join_samples(sched_cpu_ns).c_str(), bench::join_samples(wall_s).c_str(),
+              bench::join_samples(p50).c_str(), bench::join_samples(p99).c_str(), bench::join_samples(mx).c_str(), bench::join_samples(after).c_str());
   std::fflush(stdout);
 }
 
