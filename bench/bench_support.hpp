@@ -31,6 +31,7 @@
 #include <vector>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <tandem/runtime/caf_pool.hpp>
 #include <tandem/runtime/cooperative_loop.hpp>
@@ -127,6 +128,17 @@ inline long peak_rss_kb() {
   return ru.ru_maxrss;
 }
 
+/// Resident set size of this process right now, in KiB (/proc/self/statm).
+inline long current_rss_kb() {
+  long pages_total = 0, pages_resident = 0;
+  if (auto* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages_total, &pages_resident) != 2)
+      pages_resident = 0;
+    std::fclose(f);
+  }
+  return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 [[noreturn]] inline void fail(const std::string& what) {
   std::fprintf(stderr, "bench: FAILED: %s\n", what.c_str());
   std::exit(1);
@@ -161,8 +173,10 @@ inline std::string join_samples(const std::vector<double>& xs) {
   return list;
 }
 
+/// `extra` is appended to the line as is (e.g. " x_bytes_per_actor=123").
 inline void run_and_report(const std::string& name, const args& a, const std::string& params,
-                           double msgs_per_iteration, const std::function<double(long)>& once) {
+                           double msgs_per_iteration, const std::function<double(long)>& once,
+                           const std::string& extra = "") {
   for (int i = 0; i < a.warmup; ++i)
     once(std::max(a.n / 10, 1L));
   std::vector<double> samples;
@@ -175,11 +189,11 @@ inline void run_and_report(const std::string& name, const args& a, const std::st
   double med = median(samples);
   std::printf("bench=%s impl=%s params=%s threads=%d median_s=%.6f msgs_per_s=%.0f "
               "ns_per_msg=%.1f rss_kb=%ld iterations=%d cpu_ns_per_msg=%.1f samples_s=%s "
-              "cpu_s=%s\n",
+              "cpu_s=%s%s\n",
               name.c_str(), a.impl.c_str(), params.c_str(), a.threads, med,
               msgs_per_iteration / med, med * 1e9 / msgs_per_iteration, peak_rss_kb(),
               a.iterations, median(cpu) * 1e9 / msgs_per_iteration, join_samples(samples).c_str(),
-              join_samples(cpu).c_str());
+              join_samples(cpu).c_str(), extra.c_str());
   std::fflush(stdout);
 }
 

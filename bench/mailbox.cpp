@@ -12,6 +12,11 @@
 //                this); the pool still has T workers, but S+T threads compete
 //                for the cores. Reported as bench=mailbox-threads.
 //
+// --bound C (tandem, --mode actors; CAF 0.17 has no bounded mailbox, its
+//                side runs unbounded) gives the receiver a mailbox of C
+//                messages that rejects when full; a refused sender yields (a
+//                message to itself) and resumes when it runs again.
+//
 //   mailbox --impl tandem|caf --n 100000 --senders 20 --mode actors --threads 2
 
 #include "bench_support.hpp"
@@ -65,10 +70,20 @@ struct receiver_state {
   long count = 0;
 };
 
-double once(tandem::actor_system& sys, long senders, long n, bool threads,
+struct more_msg {};
+
+struct sender_state {
+  long left = 0;
+};
+
+double once(tandem::actor_system& sys, long senders, long n, bool threads, long bound,
             std::atomic<long>& result) {
   const long expected = senders * n;
+  tandem::spawn_options opts;
+  if (bound > 0)
+    opts.mailbox = tandem::bounded(static_cast<std::size_t>(bound));
   auto receiver = sys.spawn(
+    opts,
     [&result](tandem::stateful_actor<receiver_state>* self, long expected) {
       return tandem::behavior{
         [self, expected, &result](const item_msg& m) {
@@ -100,13 +115,26 @@ double once(tandem::actor_system& sys, long senders, long n, bool threads,
   }
   std::vector<tandem::actor> workers;
   for (long s = 0; s < senders; ++s)
-    workers.push_back(sys.spawn([receiver](tandem::actor_base* self) {
+    workers.push_back(sys.spawn([receiver](tandem::stateful_actor<sender_state>* self) {
+      // A full (bounded) mailbox refuses with mailbox_full: the sender yields
+      // its worker (a message to itself) and goes on when it runs again.
+      auto produce = [self, receiver] {
+        for (auto& left = self->state.left; left > 0; --left) {
+          if (auto e = self->send(receiver, item_msg{bench::opaque_one})) {
+            if (!(e == tandem::errc::mailbox_full))
+              bench::fail("tandem mailbox: send failed: " + tandem::to_string(e));
+            self->send(self, more_msg{});
+            return;
+          }
+        }
+        self->quit();
+      };
       return tandem::behavior{
-        [self, receiver](const go_msg& g) {
-          for (long i = 0; i < g.n; ++i)
-            self->send(receiver, item_msg{bench::opaque_one});
-          self->quit();
+        [self, produce](const go_msg& g) {
+          self->state.left = g.n;
+          produce();
         },
+        [produce](const more_msg&) { produce(); },
       };
     }));
   auto t0 = bench::clock::now();
@@ -116,13 +144,14 @@ double once(tandem::actor_system& sys, long senders, long n, bool threads,
   return bench::seconds_since(t0);
 }
 
-void run(const bench::args& a, const std::string& params, long senders, bool threads) {
+void run(const bench::args& a, const std::string& params, long senders, bool threads,
+         long bound) {
   tandem::actor_system sys{bench::make_tandem_backend(a)};
   std::atomic<long> result{0};
   auto name = threads ? "mailbox-threads" : "mailbox";
   bench::run_and_report(name, a, params, static_cast<double>(senders * a.n), [&](long n) {
     result = 0;
-    auto s = once(sys, senders, n, threads, result);
+    auto s = once(sys, senders, n, threads, bound, result);
     bench::check(result.load() == senders * n, "tandem mailbox: wrong count");
     return s;
   });
@@ -223,16 +252,21 @@ void run(const bench::args& a, const std::string& params, long senders, bool thr
 } // namespace
 
 int main(int argc, char** argv) {
-  auto a = bench::parse(argc, argv, 100'000, {"senders", "mode"});
+  auto a = bench::parse(argc, argv, 100'000, {"senders", "mode", "bound"});
   long senders = a.get("senders", 20);
+  long bound = a.get("bound", 0);
   std::string mode = a.extra.count("mode") ? a.extra["mode"] : "actors";
   if (senders <= 0 || (mode != "actors" && mode != "threads"))
     bench::usage(argv[0], "--senders must be positive, --mode actors|threads");
   bool threads = mode == "threads";
+  if (bound < 0 || (bound > 0 && threads))
+    bench::usage(argv[0], "--bound must be 0 (unbounded) or positive, and needs --mode actors");
+  // CAF 0.17 has no bounded mailbox: its side always runs unbounded.
+  auto mailbox = bound > 0 && a.impl != "caf" ? "bounded-" + std::to_string(bound) : "unbounded";
   auto params = "senders=" + std::to_string(senders) + ",per_sender=" + std::to_string(a.n)
-                + ",mode=" + mode + ",msgs=" + std::to_string(senders * a.n);
+                + ",mode=" + mode + ",mailbox=" + mailbox + ",msgs=" + std::to_string(senders * a.n);
   if (a.impl == "caf")
     cf::run(a, params, senders, threads);
   else
-    td::run(a, params, senders, threads);
+    td::run(a, params, senders, threads, bound);
 }
