@@ -1,0 +1,427 @@
+// Session logic on the deterministic backend over the in-process transport:
+// calls and answers, timeouts at exact virtual times, cancellation both ways,
+// late responses, disconnects with calls in flight, streams, calls in both
+// directions, handlers that throw or answer later.
+
+#include "session_support.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace rpc = tandem::session;
+using rpc::json;
+using rpc::rpc_error;
+using tandem_test::demo_service;
+using tandem_test::parse_frame;
+using tandem_test::raw_peer_fixture;
+
+namespace {
+
+/// A client session and a server session (the demo service) on one
+/// deterministic backend, connected in-process.
+struct session_pair {
+  explicit session_pair(rpc::session_options client_opts = {}, rpc::session_options server_opts = {},
+                        std::uint64_t seed = 7)
+      : sched(seed), sys(sched) {
+    if (!server_opts.methods)
+      server_opts.methods = demo_service();
+    auto [a, b] = rpc::make_in_process_pair();
+    server = rpc::spawn_session(sys, std::move(a), std::move(server_opts));
+    client = rpc::spawn_session(sys, std::move(b), std::move(client_opts));
+    origin = sched.now();
+  }
+
+  tandem::duration elapsed() const { return sched.now() - origin; }
+
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys;
+  rpc::session_handle server;
+  rpc::session_handle client;
+  tandem::time_point origin;
+};
+
+/// What a caller saw: a value or an error, and when.
+struct seen {
+  std::optional<json> value;
+  std::optional<rpc_error> error;
+  tandem::duration at{};
+  int completions = 0;
+};
+
+/// Spawns an actor that makes one call and records its outcome.
+template <class R = json>
+void call_and_record(session_pair& p, const rpc::session_handle& via, std::string method, json params,
+                     tandem::duration timeout, seen& out, std::int64_t* id_out = nullptr) {
+  p.sys.spawn([&p, via, method, params, timeout, &out, id_out](tandem::actor_base* self) {
+    auto call = via.call<R>(self, method, params, timeout);
+    if (id_out != nullptr)
+      *id_out = call.id();
+    call.then(
+      [&p, &out](R v) {
+        out.value = json(v);
+        out.at = p.elapsed();
+        ++out.completions;
+      },
+      [&p, &out](rpc_error e) {
+        out.error = e;
+        out.at = p.elapsed();
+        ++out.completions;
+      });
+  });
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(session)
+
+BOOST_AUTO_TEST_CASE(a_call_gets_its_typed_result) {
+  session_pair p;
+  seen out;
+  call_and_record<double>(p, p.client, "add", json::array({1, 2}), 1s, out);
+  call_and_record<double>(p, p.client, "add", json{{"a", 40}, {"b", 2}}, 1s, out);
+  p.sched.run_until_idle();
+  BOOST_TEST(out.completions == 2);
+  BOOST_TEST(!out.error);
+  BOOST_TEST(out.at == tandem::duration::zero());
+}
+
+BOOST_AUTO_TEST_CASE(results_convert_to_the_callers_type) {
+  session_pair p;
+  std::vector<int> got;
+  std::optional<rpc_error> failed;
+  p.sys.spawn([&](tandem::actor_base* self) {
+    p.client.call<std::vector<int>>(self, "echo", json::array({1, 2, 3}), 1s)
+      .then([&](std::vector<int> v) { got = v; }, [](rpc_error) {});
+    p.client.call<std::vector<int>>(self, "echo", json{{"not", "a list"}}, 1s)
+      .then([](std::vector<int>) {}, [&](rpc_error e) { failed = e; });
+  });
+  p.sched.run_until_idle();
+  BOOST_TEST(got == (std::vector<int>{1, 2, 3}));
+  BOOST_TEST_REQUIRE(failed.has_value());
+  BOOST_TEST(failed->code() == static_cast<int>(tandem::errc::unexpected_response));
+}
+
+BOOST_AUTO_TEST_CASE(a_delayed_answer_arrives_at_its_exact_virtual_time) {
+  session_pair p;
+  seen out;
+  call_and_record(p, p.client, "delay", json{{"ms", 200}, {"value", "late"}}, 1s, out);
+  p.sched.advance(199ms);
+  BOOST_TEST(out.completions == 0);
+  p.sched.advance(1ms);
+  BOOST_TEST(out.completions == 1);
+  BOOST_TEST(out.value.value_or(json("<none>")) == json("late"));
+  BOOST_TEST(out.at == 200ms);
+}
+
+BOOST_AUTO_TEST_CASE(a_timeout_fails_the_call_at_its_exact_time_and_cancels_it_at_the_server) {
+  session_pair p;
+  seen out;
+  call_and_record(p, p.client, "delay", json{{"ms", 500}, {"value", 1}}, 100ms, out);
+  p.sched.advance(100ms - 1ns);
+  BOOST_TEST(out.completions == 0);
+  p.sched.advance(1ns);
+  BOOST_TEST_REQUIRE(out.completions == 1);
+  BOOST_TEST_REQUIRE(out.error.has_value());
+  BOOST_TEST(out.error->code() == static_cast<int>(tandem::errc::request_timeout));
+  BOOST_TEST(out.at == 100ms);
+  // $/cancelRequest reached the server: its delay timer was cancelled, so
+  // nothing is left to fire, and nothing completes twice.
+  p.sched.run_until_idle();
+  BOOST_TEST(p.sys.timers().pending() == 0u);
+  p.sched.run_until_quiet();
+  BOOST_TEST(out.completions == 1);
+  BOOST_TEST(p.sys.timers().pending() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_late_response_is_dropped_by_id) {
+  raw_peer_fixture server; // the raw end plays a server that answers late
+  seen out;
+  std::optional<std::int64_t> id;
+  auto origin = server.sched.now();
+  server.sys.spawn([&](tandem::actor_base* self) {
+    auto call = server.session.call<int>(self, "slow", json::array(), 50ms);
+    id = call.id();
+    call.then(
+      [&](int v) {
+        out.value = v;
+        ++out.completions;
+      },
+      [&](rpc_error e) {
+        out.error = e;
+        out.at = server.sched.now() - origin;
+        ++out.completions;
+      });
+  });
+  server.sched.run_until_idle();
+  BOOST_TEST_REQUIRE(server.log.frames.size() == 1u);
+  auto request = parse_frame(server.log.frames[0]);
+  BOOST_TEST(request["method"] == "slow");
+  BOOST_TEST(request["id"] == json(*id));
+  server.log.frames.clear();
+  server.sched.advance(50ms);
+  BOOST_TEST_REQUIRE(out.error.has_value());
+  BOOST_TEST(out.at == 50ms);
+  // The client told the server to stop.
+  BOOST_TEST_REQUIRE(server.log.frames.size() == 1u);
+  BOOST_TEST(parse_frame(server.log.frames[0])
+             == json::parse(R"({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":)"
+                            + std::to_string(*id) + "}}"));
+  // The answer arrives anyway: dropped, nothing completes twice, no reply.
+  auto frames = server.exchange(R"({"jsonrpc":"2.0","result":5,"id":)" + std::to_string(*id) + "}");
+  BOOST_TEST(frames.empty());
+  BOOST_TEST(out.completions == 1);
+  BOOST_TEST(!out.value.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(the_caller_cancels_a_pending_call) {
+  session_pair p;
+  seen out;
+  std::int64_t id = 0;
+  call_and_record(p, p.client, "delay", json{{"ms", 1000}, {"value", 1}}, 10s, out, &id);
+  p.sched.advance(10ms);
+  BOOST_TEST(out.completions == 0);
+  p.client.cancel(id);
+  p.sched.run_until_idle();
+  BOOST_TEST_REQUIRE(out.completions == 1);
+  BOOST_TEST_REQUIRE(out.error.has_value());
+  BOOST_TEST(out.error->code() == rpc::rpc_code::request_cancelled);
+  BOOST_TEST(out.at == 10ms);
+  // The server cancelled its timer (on_cancel); cancelling again is ignored.
+  BOOST_TEST(p.sys.timers().pending() == 0u);
+  p.client.cancel(id);
+  p.sched.run_until_quiet();
+  BOOST_TEST(out.completions == 1);
+  BOOST_TEST(p.sys.timers().pending() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_peer_cancels_an_incoming_call_and_its_later_answer_is_dropped) {
+  raw_peer_fixture f{[] {
+    rpc::session_options o;
+    o.methods = demo_service();
+    return o;
+  }()};
+  auto frames = f.exchange(R"({"jsonrpc":"2.0","method":"delay","params":{"ms":100,"value":1},"id":"d1"})");
+  BOOST_TEST(frames.empty());
+  f.sched.advance(30ms);
+  frames = f.exchange(R"({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"d1"}})");
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  auto answer = parse_frame(frames[0]);
+  BOOST_TEST(answer["id"] == "d1");
+  BOOST_TEST(answer["error"]["code"] == rpc::rpc_code::request_cancelled);
+  f.log.frames.clear();
+  f.sched.advance(200ms);
+  BOOST_TEST(f.log.frames.empty());
+  // Unknown and finished ids are ignored.
+  frames = f.exchange(R"({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"d1"}})");
+  BOOST_TEST(frames.empty());
+  frames = f.exchange(R"({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":12345}})");
+  BOOST_TEST(frames.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_handler_that_answers_after_cancellation_is_ignored) {
+  // The handler keeps its promise and answers long after the cancellation:
+  // the caller has already had -32800, exactly once.
+  auto svc = std::make_shared<rpc::service>();
+  std::vector<rpc::rpc_promise<int>> kept;
+  svc->add("hold", [&kept](rpc::call_context& ctx) {
+    kept.push_back(ctx.promise<int>());
+    return kept.back();
+  });
+  rpc::session_options o;
+  o.methods = svc;
+  raw_peer_fixture f{o};
+  f.exchange(R"({"jsonrpc":"2.0","method":"hold","id":1})");
+  auto frames = f.exchange(R"({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}})");
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST(parse_frame(frames[0])["error"]["code"] == rpc::rpc_code::request_cancelled);
+  BOOST_TEST_REQUIRE(kept.size() == 1u);
+  BOOST_TEST(kept[0].cancelled());
+  BOOST_TEST(!kept[0].deliver(5));
+  f.sched.run_until_idle();
+  BOOST_TEST(f.log.frames.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(disconnect_fails_every_pending_call_on_both_sides) {
+  session_pair p;
+  seen slow;
+  seen slower;
+  call_and_record(p, p.client, "delay", json{{"ms", 100}, {"value", 1}}, rpc::no_timeout, slow);
+  call_and_record(p, p.client, "delay", json{{"ms", 900}, {"value", 2}}, rpc::no_timeout, slower);
+  // A call the server makes to the client, which serves nothing: answered
+  // -32601 at once; and one left hanging at a raw handler below.
+  p.sched.advance(50ms);
+  p.server.close();
+  p.sched.run_until_idle();
+  for (auto* s : {&slow, &slower}) {
+    BOOST_TEST_REQUIRE(s->completions == 1);
+    BOOST_TEST_REQUIRE(s->error.has_value());
+    BOOST_TEST(s->error->code() == static_cast<int>(tandem::errc::channel_closed));
+    BOOST_TEST(s->at == 50ms);
+  }
+  // Both sessions quit; the server's delay timers were cancelled.
+  p.sched.run_until_quiet();
+  BOOST_TEST(p.sys.live_actors() == 0u);
+  BOOST_TEST(p.sys.timers().pending() == 0u);
+  // Calls after the disconnect fail at once.
+  seen after;
+  call_and_record(p, p.client, "add", json::array({1, 2}), 1s, after);
+  p.sched.run_until_idle();
+  BOOST_TEST_REQUIRE(after.error.has_value());
+  BOOST_TEST(after.error->code() == static_cast<int>(tandem::errc::receiver_down));
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_arrives_in_order_before_its_result) {
+  tandem::deterministic_scheduler sched{3};
+  tandem::actor_system sys{sched};
+  auto origin = sched.now();
+  std::vector<std::string> events;
+  // The caller also receives the session's notifications: both come from the
+  // session actor, so their order is the wire's order.
+  auto caller = sys.spawn([&](tandem::actor_base* self) {
+    return tandem::behavior{
+      [&, self](rpc::session_handle s) {
+        s.call<int>(self, "ticks", json{{"n", 3}, {"interval_ms", 10}}, 1s)
+          .then([&](int n) {
+            events.push_back("result " + std::to_string(n) + " at "
+                             + std::to_string((sched.now() - origin) / 1ms));
+          });
+      },
+      [&](rpc::rpc_notification& n) {
+        events.push_back(n.method + " " + n.params["seq"].dump() + " at "
+                         + std::to_string((sched.now() - origin) / 1ms));
+      }};
+  });
+  auto [a, b] = rpc::make_in_process_pair();
+  rpc::session_options server_opts;
+  server_opts.methods = demo_service();
+  rpc::spawn_session(sys, std::move(a), server_opts);
+  rpc::session_options client_opts;
+  client_opts.notifications = caller;
+  auto client = rpc::spawn_session(sys, std::move(b), client_opts);
+  tandem::send(caller, client);
+  sched.advance(100ms);
+  BOOST_TEST(events == (std::vector<std::string>{"tick 1 at 10", "tick 2 at 20", "tick 3 at 30", "result 3 at 30"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(both_ends_call_each_other) {
+  // The server's handler asks the client before it answers.
+  auto server_svc = demo_service();
+  server_svc->add("greet", [](rpc::call_context& ctx) {
+    auto promise = ctx.promise<std::string>();
+    ctx.peer().call<std::string>(ctx.self(), "whoami", nullptr, 1s)
+      .then([promise](std::string name) mutable { promise.deliver("hello, " + name); },
+            [promise](rpc_error e) mutable { promise.fail(e); });
+    return promise;
+  });
+  auto client_svc = std::make_shared<rpc::service>();
+  client_svc->add("whoami", [] { return std::string{"client"}; });
+  rpc::session_options client_opts;
+  client_opts.methods = client_svc;
+  rpc::session_options server_opts;
+  server_opts.methods = server_svc;
+  session_pair p{client_opts, server_opts};
+  seen greeting;
+  seen sum;
+  call_and_record(p, p.client, "greet", nullptr, 1s, greeting);
+  call_and_record(p, p.server, "whoami", nullptr, 1s, sum); // the server calls the client directly too
+  p.sched.run_until_idle();
+  BOOST_TEST(greeting.value.value_or(json("<none>")) == json("hello, client"));
+  BOOST_TEST(sum.value.value_or(json("<none>")) == json("client"));
+}
+
+BOOST_AUTO_TEST_CASE(handler_errors_become_answers_and_the_session_lives_on) {
+  auto svc = demo_service();
+  svc->add("throws", [](json) -> int { throw std::runtime_error("boom"); });
+  svc->add("unknown_throw", [](json) -> int { throw 42; });
+  svc->add("expected_error", [](json) -> tandem::expected<int> {
+    return tandem::error{-32050, "not today"};
+  });
+  svc->add("tandem_error", [](json) { return tandem::error{tandem::errc::mailbox_full, "busy"}; });
+  svc->add("returns_rpc_error", [](json) { return rpc_error{-32002, "custom", json{1, 2}}; });
+  svc->add("drops_promise", [](rpc::call_context& ctx) { (void) ctx.promise<int>(); });
+  svc->add("bad_utf8", [] { return std::string{"\xff\xfe"}; });
+  rpc::session_options o;
+  o.methods = svc;
+  raw_peer_fixture f{o};
+  struct expectation {
+    std::string method;
+    int code;
+    std::string message_start;
+  };
+  const std::vector<expectation> cases = {
+    {"throws", rpc::rpc_code::internal_error, "Internal error: boom"},
+    {"unknown_throw", rpc::rpc_code::internal_error, "Internal error"},
+    {"expected_error", -32050, "not today"},
+    {"tandem_error", rpc::rpc_code::internal_error, "Internal error: mailbox_full: busy"},
+    {"returns_rpc_error", -32002, "custom"},
+    {"fail", -32001, "this method always fails"},
+    {"drops_promise", rpc::rpc_code::internal_error, "Internal error"},
+    {"bad_utf8", rpc::rpc_code::internal_error, "Internal error"},
+    {"add", rpc::rpc_code::invalid_params, "Invalid params"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.method) {
+      auto frames = f.exchange(R"({"jsonrpc":"2.0","method":")" + c.method + R"(","params":["x"],"id":1})");
+      BOOST_TEST_REQUIRE(frames.size() == 1u);
+      auto answer = parse_frame(frames[0]);
+      BOOST_TEST(answer["id"] == 1);
+      BOOST_TEST(answer["error"]["code"] == c.code);
+      BOOST_TEST(answer["error"]["message"].get<std::string>().rfind(c.message_start, 0) == 0u);
+    }
+  }
+  auto frames = f.exchange(R"({"jsonrpc":"2.0","method":"returns_rpc_error","id":2})");
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST(parse_frame(frames[0])["error"]["data"] == json({1, 2}));
+  frames = f.exchange(R"({"jsonrpc":"2.0","method":"add","params":[2,3],"id":3})");
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST(parse_frame(frames[0])["result"] == 5);
+}
+
+BOOST_AUTO_TEST_CASE(calls_from_outside_actors_complete_a_oneshot) {
+  session_pair p;
+  auto sum = p.client.call<int>("add", json::array({20, 22}), 1s);
+  auto slow = p.client.call<int>("delay", json{{"ms", 50}, {"value", 7}}, 10ms);
+  auto wrong = p.client.call<int>("nope", nullptr);
+  p.sched.run_until_quiet();
+  auto s = sum.try_receive();
+  BOOST_TEST_REQUIRE(s.has_value());
+  BOOST_TEST_REQUIRE(s->has_value());
+  BOOST_TEST(s->value() == 42);
+  auto t = slow.try_receive();
+  BOOST_TEST_REQUIRE(t.has_value());
+  BOOST_TEST(t->error_value().code() == static_cast<int>(tandem::errc::request_timeout));
+  auto w = wrong.try_receive();
+  BOOST_TEST_REQUIRE(w.has_value());
+  BOOST_TEST(w->error_value().code() == rpc::rpc_code::method_not_found);
+}
+
+BOOST_AUTO_TEST_CASE(notifications_reach_handlers_or_the_sink_and_get_no_answer) {
+  std::vector<std::string> seen_by_handler;
+  std::vector<std::string> seen_by_sink;
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  auto svc = std::make_shared<rpc::service>();
+  svc->add("log", [&](std::string line) { seen_by_handler.push_back(line); });
+  auto sink = sys.spawn([&](tandem::actor_base*) {
+    return tandem::behavior{[&](rpc::rpc_notification& n) { seen_by_sink.push_back(n.method + n.params.dump()); }};
+  });
+  auto [a, b] = rpc::make_in_process_pair();
+  rpc::session_options server_opts;
+  server_opts.methods = svc;
+  server_opts.notifications = sink;
+  rpc::spawn_session(sys, std::move(a), server_opts);
+  auto client = rpc::spawn_session(sys, std::move(b), {});
+  client.notify("log", json::array({"hello"}));
+  client.notify("other", json{{"x", 1}});
+  sched.run_until_idle();
+  BOOST_TEST(seen_by_sink == (std::vector<std::string>{R"(other{"x":1})"}));
+  // A notification whose params do not convert is dropped without an answer.
+  BOOST_TEST(seen_by_handler.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
