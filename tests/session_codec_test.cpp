@@ -144,4 +144,126 @@ BOOST_AUTO_TEST_CASE(spec_section_7_examples) {
   check_alive(f);
 }
 
+BOOST_AUTO_TEST_CASE(malformed_input_gets_the_protocols_error_and_the_session_lives_on) {
+  raw_peer_fixture f{spec_options()};
+  struct bad {
+    std::string frame;
+    int code;
+    json id;
+  };
+  const std::string deep_valid = R"({"jsonrpc":"2.0","method":"echo","params":)" + std::string(200, '[')
+                                 + std::string(200, ']') + R"(,"id":1})";
+  const std::vector<bad> cases = {
+    {"", rpc::rpc_code::parse_error, nullptr},
+    {"garbage", rpc::rpc_code::parse_error, nullptr},
+    {std::string("\x00\x01\xff\xfe\x00", 5), rpc::rpc_code::parse_error, nullptr},
+    {"\x89PNG\r\n\x1a\n", rpc::rpc_code::parse_error, nullptr},
+    {"{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"\xff\xfe\"],\"id\":1}", rpc::rpc_code::parse_error, nullptr},
+    {"{\"jsonrpc\":\"2.0\",\"method\":\"ech\xc3\",\"id\":1}", rpc::rpc_code::parse_error, nullptr},
+    {R"({"jsonrpc":"2.0","method":"echo","params":["\ud800"],"id":1})", rpc::rpc_code::parse_error, nullptr},
+    {R"({"jsonrpc":"2.0","method":"subtr)", rpc::rpc_code::parse_error, nullptr},
+    {R"({"jsonrpc":"2.0","method":"subtract","params":[1,2],"id":1)", rpc::rpc_code::parse_error, nullptr},
+    {std::string(100000, '['), rpc::rpc_code::parse_error, nullptr},
+    {deep_valid, rpc::rpc_code::invalid_request, nullptr},
+    {"null", rpc::rpc_code::invalid_request, nullptr},
+    {"42", rpc::rpc_code::invalid_request, nullptr},
+    {R"("subtract")", rpc::rpc_code::invalid_request, nullptr},
+    {"true", rpc::rpc_code::invalid_request, nullptr},
+    {"{}", rpc::rpc_code::invalid_request, nullptr},
+    {R"({"jsonrpc":"2.0","id":5})", rpc::rpc_code::invalid_request, 5},
+    {R"({"method":"subtract","params":[1,2],"id":6})", rpc::rpc_code::invalid_request, 6},
+    {R"({"jsonrpc":"1.0","method":"subtract","params":[1,2],"id":7})", rpc::rpc_code::invalid_request, 7},
+    {R"({"jsonrpc":2.0,"method":"subtract","params":[1,2],"id":8})", rpc::rpc_code::invalid_request, 8},
+    {R"({"jsonrpc":"2.0","method":"subtract","params":"1,2","id":9})", rpc::rpc_code::invalid_request, 9},
+    {R"({"jsonrpc":"2.0","method":"subtract","params":null,"id":10})", rpc::rpc_code::invalid_request, 10},
+    {R"({"jsonrpc":"2.0","method":"subtract","params":[1,2],"id":{"a":1}})", rpc::rpc_code::invalid_request, nullptr},
+    {R"({"jsonrpc":"2.0","method":"subtract","params":[1,2],"id":[1]})", rpc::rpc_code::invalid_request, nullptr},
+    {R"({"jsonrpc":"2.0","method":["subtract"],"id":11})", rpc::rpc_code::invalid_request, 11},
+    {R"({"jsonrpc":"2.0","method":"subtract","params":["a","b"],"id":12})", rpc::rpc_code::internal_error, 12},
+    {R"({"jsonrpc":"2.0","method":"sum","params":{"x":1},"id":13})", rpc::rpc_code::invalid_params, 13},
+    {R"({"jsonrpc":"2.0","method":"sum","params":[1,"two"],"id":"s"})", rpc::rpc_code::invalid_params, "s"},
+    {R"({"jsonrpc":"2.0","method":"nope","id":-1.5})", rpc::rpc_code::method_not_found, -1.5},
+    {R"({"jsonrpc":"2.0","method":"subtract","params":[1,2],"id":1e400})", rpc::rpc_code::parse_error, nullptr},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("frame: " << json(c.frame).dump(-1, ' ', true, json::error_handler_t::replace).substr(0, 120)) {
+      auto frames = f.exchange(c.frame);
+      BOOST_TEST_REQUIRE(frames.size() == 1u);
+      auto answer = parse_frame(frames[0]);
+      BOOST_TEST(answer["jsonrpc"] == "2.0");
+      BOOST_TEST(answer["error"]["code"] == c.code);
+      BOOST_TEST(answer["id"] == c.id);
+      check_alive(f);
+    }
+  }
+  // Responses nobody asked for, and responses without an id: dropped.
+  for (const char* frame : {R"({"jsonrpc":"2.0","result":1,"id":99})", R"({"jsonrpc":"2.0","result":1})",
+                            R"({"jsonrpc":"2.0","error":{"code":1,"message":"x"},"id":null})",
+                            R"({"jsonrpc":"2.0","error":"nonsense","id":3})", R"([{"jsonrpc":"2.0","result":1,"id":4}])"}) {
+    BOOST_TEST_CONTEXT("frame: " << frame) {
+      BOOST_TEST(f.exchange(frame).empty());
+      check_alive(f);
+    }
+  }
+  // A batch mixing good, bad and garbage items answers each.
+  auto frames = f.exchange(R"([{"jsonrpc":"2.0","method":"subtract","params":[3,1],"id":1}, "x", {}, 7,
+                               {"jsonrpc":"2.0","method":"subtract","params":[1],"id":2}])");
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  auto batch = parse_frame(frames[0]);
+  BOOST_TEST_REQUIRE(batch.is_array());
+  BOOST_TEST(batch.size() == 5u);
+  check_alive(f);
+}
+
+BOOST_AUTO_TEST_CASE(frames_over_the_limit) {
+  rpc::session_options o = spec_options();
+  o.limits.max_frame_bytes = 256;
+  raw_peer_fixture f{o};
+  const std::string padding(300, ' ');
+  // The id can be read: -32600 for it.
+  auto frames = f.exchange(R"({"id": 41, "jsonrpc":"2.0","method":"subtract","params":[1,2])" + padding + "}");
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  auto answer = parse_frame(frames[0]);
+  BOOST_TEST(answer["id"] == 41);
+  BOOST_TEST(answer["error"]["code"] == rpc::rpc_code::invalid_request);
+  // Up to the limit is fine.
+  std::string just = R"({"jsonrpc":"2.0","method":"subtract","params":[5,3],"id":77})";
+  just.insert(just.size() - 1, std::string(256 - just.size(), ' '));
+  BOOST_TEST(just.size() == 256u);
+  frames = f.exchange(just);
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST(parse_frame(frames[0])["result"] == 2);
+  // No id to answer (a batch, garbage): the connection is closed cleanly.
+  frames = f.exchange("[" + padding + "]");
+  BOOST_TEST(frames.empty());
+  BOOST_TEST_REQUIRE(f.log.closed.size() == 1u);
+  f.sched.run_until_quiet();
+  BOOST_TEST(f.sys.live_actors() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_codec_encodes_what_it_decodes) {
+  rpc::json_rpc_codec codec;
+  rpc::rpc_request call{json(7), "m", json{{"k", "v"}}};
+  auto text = codec.encode(call);
+  BOOST_TEST_REQUIRE(text.has_value());
+  auto back = codec.decode(*text, 1 << 20);
+  BOOST_TEST_REQUIRE(back.messages.size() == 1u);
+  auto* req = std::get_if<rpc::rpc_request>(&back.messages[0]);
+  BOOST_TEST_REQUIRE(req != nullptr);
+  BOOST_TEST(req->id.value_or(json()) == json(7));
+  BOOST_TEST(req->method == "m");
+  BOOST_TEST(req->params == json({{"k", "v"}}));
+  rpc::rpc_request note{std::nullopt, "n", nullptr};
+  BOOST_TEST(json::parse(*codec.encode(note)) == json::parse(R"({"jsonrpc":"2.0","method":"n"})"));
+  rpc::rpc_response err{json("x"), nullptr, rpc_error{-32001, "bad", json{{"why", 1}}}};
+  BOOST_TEST(json::parse(*codec.encode(err))
+             == json::parse(R"({"jsonrpc":"2.0","error":{"code":-32001,"message":"bad","data":{"why":1}},"id":"x"})"));
+  // Invalid UTF-8 cannot be encoded: an error value, not an exception.
+  rpc::rpc_response bad{json(1), json("\xff"), std::nullopt};
+  auto failed = codec.encode(bad);
+  BOOST_TEST(!failed.has_value());
+  BOOST_TEST(failed.error_value().code() == rpc::rpc_code::internal_error);
+  BOOST_TEST(codec.encode_batch({"1", "2"}) == "[1,2]");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
