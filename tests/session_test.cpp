@@ -308,6 +308,61 @@ BOOST_AUTO_TEST_CASE(a_stream_arrives_in_order_before_its_result) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(stream_items_carry_the_call_id_and_reach_on_stream_before_the_result) {
+  auto svc = demo_service();
+  svc->add("count", [](std::vector<int> params, rpc::call_context& ctx) {
+    int n = params.at(0);
+    auto promise = ctx.promise<int>();
+    ctx.stream(0); // during the handler
+    for (int i = 1; i <= n; ++i)
+      ctx.self()->run_later(i * 5ms, [promise, i, n]() mutable {
+        promise.stream(i); // later, from a continuation
+        if (i == n)
+          promise.deliver(n);
+      });
+    return promise;
+  });
+  rpc::session_options server_opts;
+  server_opts.methods = svc;
+  session_pair p{{}, server_opts};
+  std::vector<std::string> events;
+  std::vector<std::string> other_calls;
+  p.sys.spawn([&](tandem::actor_base* self) {
+    p.client
+      .call<int>(self, "count", json::array({3}), 1s,
+                 [&](json item) {
+                   events.push_back("item " + item.dump() + " at " + std::to_string(p.elapsed() / 1ms));
+                 })
+      .then([&](int n) { events.push_back("result " + std::to_string(n) + " at " + std::to_string(p.elapsed() / 1ms)); });
+    // A second stream at the same time: items go to their own call only.
+    p.client.call<int>(self, "count", json::array({1}), 1s, [&](json item) { other_calls.push_back(item.dump()); })
+      .then([&](int) { other_calls.push_back("done"); });
+  });
+  p.sched.advance(50ms);
+  BOOST_TEST(events == (std::vector<std::string>{"item 0 at 0", "item 1 at 5", "item 2 at 10", "item 3 at 15",
+                                                 "result 3 at 15"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(other_calls == (std::vector<std::string>{"0", "1", "done"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_on_the_wire_names_its_call) {
+  auto svc = std::make_shared<rpc::service>();
+  svc->add("two", [](rpc::call_context& ctx) {
+    ctx.stream("a");
+    ctx.notify("plain", json{{"seq", 1}});
+    return 2;
+  });
+  rpc::session_options o;
+  o.methods = svc;
+  raw_peer_fixture f{o};
+  auto frames = f.exchange(R"({"jsonrpc":"2.0","method":"two","id":"x"})");
+  BOOST_TEST_REQUIRE(frames.size() == 3u);
+  BOOST_TEST(parse_frame(frames[0])
+             == json::parse(R"({"jsonrpc":"2.0","method":"$/stream","params":{"id":"x","value":"a"}})"));
+  BOOST_TEST(parse_frame(frames[1]) == json::parse(R"({"jsonrpc":"2.0","method":"plain","params":{"seq":1}})"));
+  BOOST_TEST(parse_frame(frames[2]) == json::parse(R"({"jsonrpc":"2.0","result":2,"id":"x"})"));
+}
+
 BOOST_AUTO_TEST_CASE(both_ends_call_each_other) {
   // The server's handler asks the client before it answers.
   auto server_svc = demo_service();

@@ -58,6 +58,15 @@ promise_guard::~promise_guard() {
                           "Internal error: the handler dropped its promise without answering"}));
 }
 
+void run_on(actor_base* target, tandem::detail::unique_function<void()> fn) {
+  if (target == nullptr)
+    return;
+  // The same kind of message as actor_base::run_later's continuations.
+  auto* m = tandem::detail::make_message(std::move(fn));
+  m->kind = tandem::detail::message_kind::call;
+  actor_base::deliver(target, m);
+}
+
 handler_result internal_error(const char* what) {
   return {false, call_outcome::failure(rpc_error{rpc_code::internal_error,
                                                  std::string{"Internal error: "} + what})};
@@ -102,6 +111,7 @@ behavior session_actor::make_behavior() {
       auto& entry = outgoing_[c.id];
       entry.method = std::move(c.method);
       entry.complete = std::move(complete);
+      entry.on_stream = std::move(c.on_stream);
       entry.timeout_after = c.timeout;
       if (c.timeout > duration::zero())
         entry.timeout = delayed_send(this_actor(), c.timeout, call_timeout{c.id});
@@ -187,6 +197,8 @@ void session_actor::dispatch(rpc_request& req, const std::shared_ptr<batch_state
       reply(*req.id, call_outcome::value(nullptr), batch);
     return;
   }
+  if (req.is_notification() && req.method == stream_method && on_stream_item(req.params))
+    return;
   const service::handler* h = opts_.methods ? opts_.methods->find(req.method) : nullptr;
   if (h == nullptr) {
     if (req.is_notification()) {
@@ -234,6 +246,20 @@ void session_actor::on_response(rpc_response& resp) {
   else
     complete_outgoing(id, call_outcome::value(std::move(resp.result)));
   // An id no longer pending (timed out, cancelled) is a late answer: dropped.
+}
+
+bool session_actor::on_stream_item(const json& params) {
+  if (!params.is_object())
+    return false;
+  auto id = params.find("id");
+  if (id == params.end() || !id->is_number_integer())
+    return false;
+  auto i = outgoing_.find(id->get<std::int64_t>());
+  if (i == outgoing_.end() || !i->second.on_stream)
+    return false;
+  auto value = params.find("value");
+  i->second.on_stream(value == params.end() ? json() : *value);
+  return true;
 }
 
 void session_actor::reply(const json& id, call_outcome outcome,

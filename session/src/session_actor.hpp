@@ -40,6 +40,7 @@ private:
   struct outgoing {
     std::string method;
     tandem::detail::unique_function<void(call_outcome)> complete;
+    tandem::detail::unique_function<void(json)> on_stream;
     timer_handle timeout;
     duration timeout_after{};
   };
@@ -47,6 +48,7 @@ private:
   void on_frame(std::string& text);
   void dispatch(rpc_request& req, const std::shared_ptr<batch_state>& batch);
   void on_response(rpc_response& resp);
+  bool on_stream_item(const json& params);
   void reply(const json& id, call_outcome outcome, const std::shared_ptr<batch_state>& batch);
   void flush(batch_state& batch);
   void cancel_incoming(const json& params);

@@ -49,6 +49,10 @@ public:
     return detail::notify_caller(*state_, std::move(method), std::move(params));
   }
 
+  /// One item of the call's stream (`$/stream` {"id": <call id>, "value":
+  /// value}): a tandem caller receives it in its on_stream callback.
+  bool stream(json value) { return detail::stream_to_caller(*state_, std::move(value)); }
+
   /// Whether the peer cancelled the call (or the session closed).
   bool cancelled() const noexcept { return state_->cancelled.load(std::memory_order_acquire); }
 

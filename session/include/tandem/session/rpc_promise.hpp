@@ -55,6 +55,12 @@ public:
     return guard_ && detail::notify_caller(*guard_->state, std::move(method), std::move(params));
   }
 
+  /// One item of the call's stream: notification `$/stream` with params
+  /// {"id": <call id>, "value": value}, delivered to the caller's on_stream.
+  bool stream(json value) {
+    return guard_ && detail::stream_to_caller(*guard_->state, std::move(value));
+  }
+
   /// Whether the peer cancelled the call (or the session closed).
   bool cancelled() const noexcept {
     return guard_ && guard_->state->cancelled.load(std::memory_order_acquire);

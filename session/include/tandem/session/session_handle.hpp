@@ -37,6 +37,12 @@ public:
   pending_call<R> call(actor_base* self, std::string method, P&& params,
                        duration timeout = no_timeout) const;
 
+  /// A call whose handler streams items before its result (ctx.stream):
+  /// `on_stream(json)` runs on `self` for each, in order, before `then`'s.
+  template <class R = json, class P = json, class OnStream>
+  pending_call<R> call(actor_base* self, std::string method, P&& params, duration timeout,
+                       OnStream on_stream) const;
+
   /// The same from outside actors: the result arrives in a oneshot.
   template <class R = json, class P = json>
   oneshot_receiver<R> call(std::string method, P&& params, duration timeout = no_timeout) const;
@@ -88,7 +94,37 @@ pending_call<R> session_handle::call(actor_base* self, std::string method, P&& p
     self->fail_request_locally(rid, std::move(p).error_value());
     return pending_call<R>{self, pending_request<tandem::detail::dynamic_response>{self, rid}, id};
   }
-  auto req = self->request(actor_, detail::outgoing_call{id, std::move(method), std::move(*p), timeout, {}});
+  auto req = self->request(actor_, detail::outgoing_call{id, std::move(method), std::move(*p), timeout, {}, {}});
+  return pending_call<R>{self, std::move(req), id};
+}
+
+namespace detail {
+
+/// Runs `fn` on `target` as a message of its own (never concurrently with its
+/// handlers; dropped if it has terminated).
+void run_on(actor_base* target, tandem::detail::unique_function<void()> fn);
+
+} // namespace detail
+
+template <class R, class P, class OnStream>
+pending_call<R> session_handle::call(actor_base* self, std::string method, P&& params, duration timeout,
+                                     OnStream on_stream) const {
+  auto id = next_id();
+  auto p = to_params(std::forward<P>(params));
+  if (!p) {
+    auto rid = self->next_request_id();
+    self->fail_request_locally(rid, std::move(p).error_value());
+    return pending_call<R>{self, pending_request<tandem::detail::dynamic_response>{self, rid}, id};
+  }
+  // Items go to the caller through its mailbox, like the response after them
+  // (both sent by the session actor), so they arrive first and in order.
+  auto fn = std::make_shared<OnStream>(std::move(on_stream));
+  tandem::detail::unique_function<void(json)> sink =
+    [target = self->this_actor(), fn](json item) {
+      detail::run_on(target.cell(), [fn, item = std::move(item)]() mutable { (*fn)(std::move(item)); });
+    };
+  auto req = self->request(actor_, detail::outgoing_call{id, std::move(method), std::move(*p), timeout, {},
+                                                         std::move(sink)});
   return pending_call<R>{self, std::move(req), id};
 }
 
@@ -114,7 +150,7 @@ oneshot_receiver<R> session_handle::call(std::string method, P&& params, duratio
       sender->fail(std::move(value).error_value());
   };
   auto sent = tandem::send(actor_, detail::outgoing_call{next_id(), std::move(method), std::move(*p),
-                                                         timeout, std::move(complete)});
+                                                         timeout, std::move(complete), {}});
   if (sent)
     sender->fail(sent); // the session had terminated
   return std::move(rx);

@@ -45,6 +45,13 @@ bool answer_call(call_state& call, call_outcome outcome);
 /// Sends a notification to the caller while the call is open; false if not.
 bool notify_caller(call_state& call, std::string method, json params);
 
+/// The method of stream items: params {"id": <the call's id>, "value": ...}.
+inline constexpr const char* stream_method = "$/stream";
+
+inline bool stream_to_caller(call_state& call, json value) {
+  return notify_caller(call, stream_method, json{{"id", call.id}, {"value", std::move(value)}});
+}
+
 /// Held by the copies of one rpc_promise: when the last goes without an
 /// answer, the call fails (-32603) rather than stay open forever.
 struct promise_guard {

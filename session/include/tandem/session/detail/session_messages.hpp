@@ -20,6 +20,9 @@ struct outgoing_call {
   json params;
   duration timeout;
   tandem::detail::unique_function<void(call_outcome)> complete;
+  /// Receives the call's stream items (`$/stream` with its id), in order, on
+  /// the session actor; may be empty.
+  tandem::detail::unique_function<void(json)> on_stream;
 };
 
 struct outgoing_notification {
