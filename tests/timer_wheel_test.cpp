@@ -559,6 +559,49 @@ BOOST_AUTO_TEST_CASE(random_operations_match_a_reference) {
   BOOST_CHECK_GT(fired_total, 1000u);
 }
 
+// Timers due in the block after next start beyond the ring; while time
+// crosses the block before theirs they move into the ring a little per tick,
+// never all at once when they become due (that stall made every timer due
+// right then late by its duration), and they still fire exactly in order.
+BOOST_AUTO_TEST_CASE(far_timers_move_into_the_ring_gradually) {
+  const std::size_t count = 100'000;
+  auto nodes = std::make_unique<tnode[]>(count);
+  fixture f;
+  std::mt19937_64 rng(11);
+  const duration tk = tandem::timer_wheel::tick;
+  // Block 2: ticks [2048, 3072), out of reach of the ring at tick 0.
+  for (std::size_t i = 0; i < count; ++i)
+    f.arm(nodes[i], static_cast<int>(i),
+          f.t0 + 2048 * tk + duration{static_cast<std::int64_t>(rng() % (1024 * tk.count()))});
+  BOOST_REQUIRE_EQUAL(f.wheel.beyond_ring(), count);
+  // Through block 0 nothing moves (the ring reaches only through block 1).
+  f.wheel.expire(f.t0 + 1022 * tk, [](timer_node*) { BOOST_ERROR("nothing is due"); });
+  BOOST_REQUIRE_EQUAL(f.wheel.beyond_ring(), count);
+  // Through block 1, tick by tick: what is left beyond the ring shrinks in
+  // proportion to the ticks left, and is gone before block 2 begins; some
+  // inserts and removals meanwhile.
+  std::size_t removed = 0;
+  for (std::uint64_t k = 0; k < 1024; ++k) {
+    f.wheel.expire(f.t0 + (1023 + k) * tk, [](timer_node*) { BOOST_ERROR("nothing is due"); });
+    std::size_t left = f.wheel.beyond_ring();
+    BOOST_REQUIRE_LE(left, count * (1024 - k) / 1024 + 64);
+    if (k % 100 == 0 && nodes[k].linked()) {
+      f.wheel.remove(&nodes[k]);
+      ++removed;
+    }
+  }
+  BOOST_CHECK_EQUAL(f.wheel.beyond_ring(), 0u);
+  // All fire in exact order in block 2.
+  const timer_node* last = nullptr;
+  std::size_t fired = f.wheel.expire(f.t0 + 3072 * tk, [&](timer_node* x) {
+    BOOST_REQUIRE(last == nullptr || last->deadline < x->deadline
+                  || (last->deadline == x->deadline && last->seq < x->seq));
+    last = x;
+  });
+  BOOST_CHECK_EQUAL(fired, count - removed);
+  BOOST_CHECK(f.wheel.empty());
+}
+
 BOOST_AUTO_TEST_CASE(million_timers_half_removed) {
   const std::size_t count = 1'000'000;
   auto nodes = std::make_unique<tnode[]>(count);

@@ -66,25 +66,50 @@ void timer_wheel::heap_erase(timer_node* n) noexcept {
 
 // -- wheel --------------------------------------------------------------------
 
-// Level 0 holds ticks of cur_'s 1024-tick block at or after cur_. A level
-// L >= 1 never holds anything in cur_'s own slot (settle() keeps it so), only
-// later slots: the first occupied slot of the lowest occupied level is the
-// earliest.
-bool timer_wheel::find_next(int& level, std::uint32_t& slot) const noexcept {
-  std::uint32_t idx = cur_index(0);
-  std::uint64_t m = occupied_[idx / 64] & (~std::uint64_t{0} << (idx % 64));
-  for (std::uint32_t word = idx / 64;;) {
+std::uint32_t timer_wheel::first_ring_slot() const noexcept {
+  // The ring holds ticks [cur_, lim_): scan the bitmap from cur_'s slot, at
+  // most lim_ - cur_ slots, wrapping around the end of the ring.
+  std::uint64_t span = lim_ - cur_;
+  auto idx = static_cast<std::uint32_t>(cur_ & (ring_slots - 1));
+  std::uint32_t word = idx / 64;
+  std::uint64_t m = occupied_[word] & (~std::uint64_t{0} << (idx % 64));
+  // Words to look at: the first (partial) one plus enough to cover span.
+  std::uint64_t words = (idx % 64 + span + 63) / 64;
+  for (std::uint64_t i = 0; i < words; ++i) {
     if (m != 0) {
-      level = 0;
-      slot = word * 64 + static_cast<std::uint32_t>(std::countr_zero(m));
-      return true;
+      auto slot = word * 64 + static_cast<std::uint32_t>(std::countr_zero(m));
+      // A bit past lim_ in the last word belongs to no tick of the ring's
+      // span; the ring has nothing there (every ring node is in [cur_, lim_)).
+      return slot;
     }
-    if (++word == level0_slots / 64)
-      break;
+    word = (word + 1) % (ring_slots / 64);
     m = occupied_[word];
   }
+  return no_slot;
+}
+
+// A level L >= 1 never holds anything in cur_'s own slot (settle() keeps it
+// so), only later slots: the first occupied slot of the lowest occupied level
+// is the earliest -- except while the level-1 slot of the next block is being
+// migrated into the ring: the ring's nodes of that block are then not all
+// earlier than the slot's, so a ring answer in the next block first finishes
+// the migration.
+bool timer_wheel::find_next(int& level, std::uint32_t& slot) noexcept {
+  std::uint32_t s = first_ring_slot();
+  if (s != no_slot && migrating_ != no_slot) {
+    std::uint64_t tick = cur_ + ((s - cur_) & (ring_slots - 1));
+    if ((tick >> block_bits) != (cur_ >> block_bits)) {
+      migrate(~std::size_t{0});
+      s = first_ring_slot();
+    }
+  }
+  if (s != no_slot) {
+    level = 0;
+    slot = s;
+    return true;
+  }
   for (int l = 1; l < levels; ++l) {
-    m = occupied_[slot_id(l, 0) / 64] & (~std::uint64_t{0} << cur_index(l));
+    std::uint64_t m = occupied_[slot_id(l, 0) / 64] & (~std::uint64_t{0} << cur_index(l));
     if (m != 0) {
       level = l;
       slot = static_cast<std::uint32_t>(std::countr_zero(m));
@@ -95,6 +120,8 @@ bool timer_wheel::find_next(int& level, std::uint32_t& slot) const noexcept {
 }
 
 std::uint64_t timer_wheel::slot_start(int level, std::uint32_t slot) const noexcept {
+  if (level == 0)
+    return cur_ + ((slot - cur_) & (ring_slots - 1));
   int low = digit_shift(level);
   int high = low + digit_width(level);
   return ((cur_ >> high) << high) | (std::uint64_t{slot} << low);
@@ -176,34 +203,90 @@ void timer_wheel::slot_to_run(std::uint32_t slot) noexcept {
   wheel_min_ = nullptr;
 }
 
-// Called whenever cur_ moved forward (never past the earliest wheel node):
-// a slot of level L >= 1 that cur_ has entered holds nodes of cur_'s own
-// block of that level, which belong on lower levels now. Re-placing them
-// relative to cur_ never lands in another such slot (the level is chosen by
-// the highest digit in which the tick differs from cur_, and there it is
-// greater), so one pass suffices. A node moves down at most 6 times in its
-// life, and not at all if it is due within the 1024-tick block it was
-// inserted in.
+// Called whenever cur_ moved forward (never past the earliest wheel node).
+// The ring's limit moves with cur_'s block. A slot of level L >= 1 that cur_
+// has entered holds nodes of cur_'s own block of that level, which belong on
+// lower levels (or in the ring) now. Re-placing them relative to cur_ never
+// lands in another such slot (the level is chosen by the highest digit in
+// which the tick differs from cur_, and there it is greater), so one pass
+// suffices. A node moves down at most 6 times in its life, and not at all if
+// it is due within the ring's reach when inserted.
 void timer_wheel::settle() noexcept {
+  std::uint64_t lim = ring_limit(cur_);
+  bool new_block = lim != lim_;
+  lim_ = lim;
+  if (new_block && migrating_ != no_slot) {
+    // A migration the driver slept through: its block is (at least) the
+    // current one now; settle() below or migrate() finish it.
+    migrate(~std::size_t{0});
+  }
   for (int l = levels - 1; l >= 1; --l) {
     std::uint32_t id = slot_id(l, cur_index(l));
     if (heads_[id] == nullptr)
       continue;
     timer_node* n = take_slot(id);
+    counts_[id - ring_slots] = 0;
     while (n != nullptr) {
       timer_node* next = n->next_;
       place(n, tick_of(n->deadline));
       n = next;
     }
   }
+  if (new_block) {
+    // The ring now reaches through the next block, whose nodes inserted
+    // earlier sit in a level-1 slot (unless that block starts a new level-2
+    // block: then they are in a higher slot with others, and cascade when
+    // cur_ gets there). Move them in during this block.
+    std::uint64_t next_block = (cur_ >> block_bits) + 1;
+    if ((next_block & (level_slots - 1)) != 0) {
+      std::uint32_t id = slot_id(1, static_cast<std::uint32_t>(next_block & (level_slots - 1)));
+      if (heads_[id] != nullptr) {
+        migrating_ = id;
+        migrate_total_ = counts_[id - ring_slots];
+        migrate_end_ = next_block << block_bits;
+      }
+    }
+  }
+}
+
+void timer_wheel::migrate(std::size_t budget) noexcept {
+  std::uint32_t id = migrating_;
+  while (budget-- > 0) {
+    timer_node* n = heads_[id];
+    if (n == nullptr)
+      break;
+    heads_[id] = n->next_;
+    if (n->next_ != nullptr)
+      n->next_->prev_ = nullptr;
+    --counts_[id - ring_slots];
+    place(n, tick_of(n->deadline)); // within lim_: into the ring
+  }
+  if (heads_[id] == nullptr) {
+    unmark(id);
+    migrating_ = no_slot;
+  }
 }
 
 void timer_wheel::advance(std::uint64_t t) noexcept {
+  advance_to(t);
+  if (migrating_ != no_slot) {
+    // Pace: by the end of the block, all of the slot is in the ring. Keep
+    // what is left proportional to the ticks left (and move at least a few).
+    std::uint64_t left_ticks = migrate_end_ > cur_ ? migrate_end_ - cur_ : 0;
+    std::uint64_t keep = std::uint64_t{migrate_total_} * left_ticks >> block_bits;
+    std::uint64_t have = counts_[migrating_ - ring_slots];
+    if (have > keep)
+      migrate(static_cast<std::size_t>(have - keep) + 16);
+  }
+}
+
+void timer_wheel::advance_to(std::uint64_t t) noexcept {
   while (cur_ <= t) {
     int level = 0;
     std::uint32_t slot = 0;
     if (in_wheel_ == 0 || !find_next(level, slot)) {
       cur_ = t + 1;
+      settle(); // the ring's limit follows cur_ even when the wheel is empty
       return;
     }
     std::uint64_t start = slot_start(level, slot);
@@ -288,6 +371,9 @@ timer_node* timer_wheel::take_all() noexcept {
   size_ = 0;
   in_wheel_ = 0;
   wheel_min_ = nullptr;
+  migrating_ = no_slot;
+  for (auto& c : counts_)
+    c = 0;
   return out;
 }
 

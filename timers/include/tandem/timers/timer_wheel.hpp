@@ -54,20 +54,28 @@ private:
 /// (and the browser clock's resolution). Ordering inside a tick is exact
 /// anyway, so a finer tick would only add cascading.
 ///
-/// Level 0 has 1024 one-tick slots (1.07 s), levels 1-6 have 64; a level-L
-/// slot spans 1024 * 64^(L-1) ticks (1: 1.07 s, 2: 69 s, 3: 73 min,
-/// 4: 78 h, 5: 208 days, 6: 36 years), and the seven levels cover 2^46
-/// ticks: every deadline a time_point can hold, so there is no overflow
-/// list. Slots are aligned blocks: a node goes to the level of the highest
-/// digit in which its tick differs from the current one. A wide level 0
-/// means fewer cascades (a timer cascades only if it is due after the
-/// current 1024-tick block), and cascades are the dominant cost: each one
-/// touches every node of a slot, and the nodes are scattered over the
-/// owner's memory (a cache miss each). The price: a cascade moves a whole
-/// slot in one expire() call, so the call that crosses a block boundary
-/// costs in proportion to the timers due in the next block (at a high-level
-/// boundary, possibly all pending ones). Work is still proportional to the
-/// timers, never to the ticks.
+/// Level 0, the near ring, has 2048 one-tick slots indexed by tick mod 2048;
+/// it holds every tick from the current one to the end of the *next*
+/// 1024-tick block (1.07 s), so between 1.07 and 2.14 s ahead. Levels 1-6
+/// have 64 slots of aligned blocks: a level-L slot spans 1024 * 64^(L-1)
+/// ticks (1: 1.07 s, 2: 69 s, 3: 73 min, 4: 78 h, 5: 208 days, 6: 36 years),
+/// and the levels cover 2^46 ticks: every deadline a time_point can hold, so
+/// there is no overflow list. A node beyond the ring goes to the level of the
+/// highest digit in which its tick differs from the current one.
+///
+/// Why the ring reaches a whole block ahead: cascades are the dominant cost
+/// of a wheel (each touches every node of a slot, and the nodes are scattered
+/// over the owner's memory, a cache miss each), and a cascade done at once
+/// when time reaches a slot delays the timers due right then by its whole
+/// duration (measured: 10-25 ms for 500,000 pending timers). With the ring
+/// covering the next block, a timer due within 1.07 s never cascades at all,
+/// and the level-1 slot of the block after next is moved into the ring
+/// *during* the current block: paced by the ticks that pass (and a little on
+/// every insert), finished before any of its nodes can be due. What is left
+/// of a cascade at once: crossing into a new level-2 block (every 69 s) moves
+/// the nodes due in that block; and a driver that sleeps through a whole
+/// block (no expiry, no insert) finishes the migration when it wakes. Work is
+/// proportional to the timers, never to the ticks.
 ///
 /// Every node is in one of three places:
 /// - the wheel, if its tick is >= cur_ (the first tick not yet taken out):
@@ -89,7 +97,8 @@ public:
   static constexpr int tick_shift = 20;
   static constexpr duration tick{duration::rep{1} << tick_shift};
   static constexpr int levels = 7;
-  static constexpr int level0_bits = 10; // 1024 slots
+  static constexpr int block_bits = 10;  // 1024 ticks: a level-1 slot
+  static constexpr int ring_bits = block_bits + 1; // the ring: 2048 slots, two blocks
   static constexpr int level_bits = 6;   // 64 slots on levels 1..6
 
   /// `start` is the origin of the wheel's ticks, normally the clock's now()
@@ -116,6 +125,8 @@ public:
       wheel_min_ = n;
     ++in_wheel_;
     place(n, t);
+    if (migrating_ != no_slot)
+      migrate(2);
   }
 
   /// Disarms `n`, which must be linked in this wheel. O(1), except for a
@@ -138,6 +149,14 @@ public:
   bool empty() const noexcept { return size_ == 0; }
   std::size_t size() const noexcept { return size_; }
   time_point origin() const noexcept { return origin_; }
+  /// Nodes beyond the ring (on levels 1-6): each will move at least once
+  /// more before it can fire. O(levels * 64); for tests and diagnostics.
+  std::size_t beyond_ring() const noexcept {
+    std::size_t n = 0;
+    for (auto c : counts_)
+      n += c;
+    return n;
+  }
 
   /// The exact earliest deadline present, or time_point::max() if none. O(1)
   /// while it is known; after the earliest node was removed or fired it may
@@ -202,9 +221,10 @@ public:
   }
 
 private:
-  static constexpr std::uint32_t level0_slots = 1u << level0_bits;
+  static constexpr std::uint32_t ring_slots = 1u << ring_bits;
   static constexpr std::uint32_t level_slots = 1u << level_bits;
-  static constexpr std::uint32_t slot_count = level0_slots + (levels - 1) * level_slots;
+  static constexpr std::uint32_t slot_count = ring_slots + (levels - 1) * level_slots;
+  static constexpr std::uint32_t no_slot = 0xffffffffu;
   // where_ of a linked node: its slot (an index into heads_), or one of these.
   static constexpr std::uint32_t in_heap = slot_count;
   static constexpr std::uint32_t in_run = slot_count + 1;
@@ -228,23 +248,26 @@ private:
     return (static_cast<std::uint64_t>(d) - static_cast<std::uint64_t>(o)) >> tick_shift;
   }
 
-  /// Level L's digit of a tick: bits [shift, shift + width).
+  /// Level L's (L >= 1) digit of a tick: bits [shift, shift + level_bits).
   static constexpr int digit_shift(int level) noexcept {
-    return level == 0 ? 0 : level0_bits + (level - 1) * level_bits;
+    return block_bits + (level - 1) * level_bits;
   }
-  static constexpr int digit_width(int level) noexcept {
-    return level == 0 ? level0_bits : level_bits;
-  }
-  /// Index into heads_ of slot `slot` of `level`.
+  static constexpr int digit_width(int) noexcept { return level_bits; }
+  /// Index into heads_ of slot `slot` of `level` (level 0: the ring).
   static constexpr std::uint32_t slot_id(int level, std::uint32_t slot) noexcept {
     return level == 0 ? slot
-                      : level0_slots + static_cast<std::uint32_t>(level - 1) * level_slots + slot;
+                      : ring_slots + static_cast<std::uint32_t>(level - 1) * level_slots + slot;
+  }
+  /// The first tick the ring does not cover while the current tick is `cur`:
+  /// the start of the block after the next.
+  static constexpr std::uint64_t ring_limit(std::uint64_t cur) noexcept {
+    return ((cur >> block_bits) + 2) << block_bits;
   }
   std::uint32_t cur_index(int level) const noexcept {
     return static_cast<std::uint32_t>((cur_ >> digit_shift(level))
                                       & ((std::uint64_t{1} << digit_width(level)) - 1));
   }
-  // occupied_ has one bit per slot, in heads_ order: 16 words for level 0,
+  // occupied_ has one bit per slot, in heads_ order: 32 words for the ring,
   // then one word per level.
   void mark(std::uint32_t id) noexcept { occupied_[id / 64] |= std::uint64_t{1} << (id % 64); }
   void unmark(std::uint32_t id) noexcept {
@@ -260,20 +283,22 @@ private:
     return heap_;
   }
 
-  /// Puts `n` (tick t >= cur_) on the level of the highest digit in which t
-  /// differs from cur_: level 0 holds the rest of cur_'s 1024-tick block, a
-  /// level-L slot a later level-L block of cur_'s level-(L+1) block. So every
-  /// node of a lower level is earlier than every node of a higher one, and
-  /// within a level a higher slot is later.
+  /// Puts `n` (tick t >= cur_) in the ring if t < lim_, else on the level of
+  /// the highest digit in which t differs from cur_: a level-L slot holds a
+  /// later level-L block of cur_'s level-(L+1) block. So every node of a
+  /// lower level is earlier than every node of a higher one (the one
+  /// exception, a level-1 slot being migrated into the ring, is handled where
+  /// it matters: find_next), and within a level a higher slot is later.
   void place(timer_node* n, std::uint64_t t) noexcept {
-    std::uint64_t x = t ^ cur_;
     std::uint32_t id;
-    if (x < level0_slots) {
-      id = static_cast<std::uint32_t>(t & (level0_slots - 1));
+    if (t < lim_) {
+      id = static_cast<std::uint32_t>(t & (ring_slots - 1));
     } else {
-      int level = 1 + (63 - std::countl_zero(x) - level0_bits) / level_bits;
+      std::uint64_t x = t ^ cur_;
+      int level = 1 + (63 - std::countl_zero(x) - block_bits) / level_bits;
       auto digit = static_cast<std::uint32_t>((t >> digit_shift(level)) & (level_slots - 1));
       id = slot_id(level, digit);
+      ++counts_[id - ring_slots];
     }
     n->where_ = id;
     n->prev_ = nullptr;
@@ -286,6 +311,8 @@ private:
 
   void unlink_from_slot(timer_node* n) noexcept {
     std::uint32_t id = n->where_;
+    if (id >= ring_slots)
+      --counts_[id - ring_slots];
     if (n->prev_ != nullptr)
       n->prev_->next_ = n->next_;
     else
@@ -340,8 +367,15 @@ private:
 
   /// Takes every wheel node with tick <= t out; cur_ becomes t + 1.
   void advance(std::uint64_t t) noexcept;
-  /// The lowest level with an occupied slot at or after cur_, and that slot.
-  bool find_next(int& level, std::uint32_t& slot) const noexcept;
+  void advance_to(std::uint64_t t) noexcept;
+  /// The earliest occupied slot: the lowest level with an occupied slot at or
+  /// after cur_, and that slot. Finishes a pending migration first if the
+  /// answer would otherwise be a ring slot in the next block.
+  bool find_next(int& level, std::uint32_t& slot) noexcept;
+  /// The first occupied ring slot at or after cur_, or no_slot.
+  std::uint32_t first_ring_slot() const noexcept;
+  /// Moves up to `budget` nodes of the slot being migrated into the ring.
+  void migrate(std::size_t budget) noexcept;
   /// First tick of slot `slot` of `level` in cur_'s block of that level.
   std::uint64_t slot_start(int level, std::uint32_t slot) const noexcept;
   /// Unlinks the whole list of a slot.
@@ -357,7 +391,9 @@ private:
   timer_node* sort_list(timer_node* list) noexcept;
   /// Merges two sorted lists linked through next_.
   static timer_node* merge_runs(timer_node* a, timer_node* b) noexcept;
-  /// Re-places the nodes of higher-level slots that cur_ has reached.
+  /// After cur_ moved forward: moves the ring's limit along, re-places the
+  /// nodes of higher-level slots that cur_ has reached, and starts migrating
+  /// the level-1 slot of the next block into the ring.
   void settle() noexcept;
   time_point find_next_deadline() noexcept;
   timer_node* take_all() noexcept;
@@ -373,6 +409,12 @@ private:
 
   time_point origin_;
   std::uint64_t cur_ = 0; // first tick still in the wheel
+  std::uint64_t lim_ = ring_limit(0); // first tick beyond the ring
+  // The level-1 slot being moved into the ring (no_slot if none), how many
+  // nodes it held when that began, and the tick by which it must be done.
+  std::uint32_t migrating_ = no_slot;
+  std::uint32_t migrate_total_ = 0;
+  std::uint64_t migrate_end_ = 0;
   std::uint64_t next_seq_ = 0;
   std::size_t size_ = 0;
   std::size_t in_wheel_ = 0;
@@ -382,6 +424,7 @@ private:
   timer_node* wheel_min_ = nullptr; // earliest wheel node, if known
   std::unique_ptr<sort_key[]> keys_; // sort_chunk keys
   std::uint64_t occupied_[slot_count / 64] = {};
+  std::uint32_t counts_[slot_count - ring_slots] = {}; // nodes per level >= 1 slot
   timer_node* heads_[slot_count] = {};
 };
 
