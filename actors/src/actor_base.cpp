@@ -72,6 +72,29 @@ detail::message* make_failure(detail::request_id id, error reason) {
   return f;
 }
 
+// A request's timeout: what it delivers is built only if it fires. Most
+// requests are answered in time, and then the failure message and its text
+// would be two allocations wasted per request.
+class request_timeout final : public timer_entry {
+public:
+  request_timeout(time_point at, actor_base* requester, detail::request_id id, duration after)
+      : timer_entry(at), requester_(requester), id_(id), after_(after) {}
+
+  time_point fire(time_point) override {
+    auto text = "no response within " + std::to_string(after_.count() / 1000000) + " ms";
+    actor_base::deliver(requester_.get(),
+                        make_failure(id_, error{errc::request_timeout, std::move(text)}));
+    requester_.reset();
+    return time_point::max();
+  }
+  void discard() noexcept override { requester_.reset(); }
+
+private:
+  detail::intrusive_ptr<actor_base> requester_;
+  detail::request_id id_;
+  duration after_;
+};
+
 std::string describe(const actor_base& a) {
   auto s = "actor " + std::to_string(a.id());
   if (!a.name().empty())
@@ -181,7 +204,9 @@ timer_handle actor_base::arm_timer(timer_entry* entry) {
 }
 
 timer_handle actor_base::run_later(duration delay, detail::unique_function<void()> fn) {
-  return arm_timer(new detail::delayed_message(now() + delay, this, make_call(std::move(fn))));
+  return arm_timer(new detail::delayed_value<deferred_call>(now() + delay, this,
+                                                           detail::message_kind::call,
+                                                           std::move(fn)));
 }
 
 void actor_base::start_idle_timeout(duration after,
@@ -223,10 +248,7 @@ void actor_base::arm_idle_check() {
 void actor_base::arm_request_timeout(detail::request_id id, duration timeout) {
   if (terminated_)
     return;
-  auto text = "no response within " + std::to_string(timeout.count() / 1000000) + " ms";
-  auto* failure = make_failure(id, error{errc::request_timeout, std::move(text)});
-  owned().pending[id].timeout =
-    arm_timer(new detail::delayed_message(now() + timeout, this, failure));
+  owned().pending[id].timeout = arm_timer(new request_timeout(now() + timeout, this, id, timeout));
 }
 
 void actor_base::register_promise(const std::shared_ptr<detail::promise_state>& state) {

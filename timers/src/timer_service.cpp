@@ -1,31 +1,90 @@
 #include <tandem/timers/timer_service.hpp>
 
-#include <utility>
+#include <algorithm>
+#include <mutex>
 
 namespace tandem {
 
 namespace detail {
 
-// Shared by the service and every handle, so a handle outliving the service
-// (and its actor system) can still be cancelled safely: it finds it closed.
+// The lock-free front (inbox, announced deadline) that arming and cancelling
+// threads touch, and the wheel behind it that only the expiring thread (the
+// "driver": a timer thread natively, the loop on the other backends) touches,
+// under `driver`.
+//
+// Who owns an entry: the service holds one reference from arm() until the
+// driver is done with it; a handle holds another. The entry's state decides
+// races: exactly one of cancel() (queued/armed -> cancelled) and expiry
+// (armed -> done, or firing for an interval) wins, by CAS.
 struct timer_core {
-  explicit timer_core(time_point origin) : wheel(origin) {}
+  timer_core(scheduler& b, time_point origin) : backend(b), wheel(origin) {}
 
-  mutable std::mutex mutex;
-  timer_wheel wheel;
-  std::size_t armed = 0;
-  bool closed = false;
-  // The earliest deadline handed to the backend. Arming compares against it
-  // instead of asking the wheel for its exact minimum: that can cost a slot
-  // scan, and requests answered in order cancel the minimum every time. A
-  // cancelled minimum only costs the backend one early, empty expire().
-  time_point announced = time_point::max();
+  scheduler& backend;
+  // A Treiber stack of entries to put into the wheel (state queued) or to
+  // take out of it (state cancelled while armed). Only the driver pops, all
+  // at once, so there is no ABA.
+  std::atomic<timer_entry*> inbox{nullptr};
+  // The earliest deadline the driver was told of (it calls expire by then).
+  // An arm with an earlier deadline lowers it and wakes the driver.
+  std::atomic<time_point::rep> announced{time_point::max().time_since_epoch().count()};
+  std::atomic<bool> closed{false};
 
-  // With the mutex held. The entry must not be armed.
-  void insert_locked(timer_entry* e) {
-    e->armed_ = true;
-    ++armed;
-    wheel.insert(e);
+  std::mutex driver;
+  timer_wheel wheel; // guarded by driver
+
+  void push(timer_entry* e) noexcept {
+    timer_entry* head = inbox.load(std::memory_order_relaxed);
+    do {
+      e->inbox_next_ = head;
+    } while (!inbox.compare_exchange_weak(head, e, std::memory_order_seq_cst,
+                                          std::memory_order_relaxed));
+  }
+
+  /// Lowers `announced` to `at` if it is earlier; true if it did.
+  bool lower_announced(time_point::rep at) noexcept {
+    auto a = announced.load(std::memory_order_seq_cst);
+    while (at < a)
+      if (announced.compare_exchange_weak(a, at, std::memory_order_seq_cst))
+        return true;
+    return false;
+  }
+
+  /// With `driver` held: moves the inbox into the wheel, in arming order (so
+  /// timers with equal deadlines fire in the order they were armed).
+  void drain_locked() noexcept {
+    timer_entry* stack = inbox.exchange(nullptr, std::memory_order_acquire);
+    timer_entry* fifo = nullptr;
+    while (stack != nullptr) {
+      timer_entry* next = stack->inbox_next_;
+      stack->inbox_next_ = fifo;
+      fifo = stack;
+      stack = next;
+    }
+    while (fifo != nullptr) {
+      timer_entry* e = fifo;
+      // Read the link first: once armed, a canceller may push e again.
+      fifo = e->inbox_next_;
+      if (e->linked()) { // cancelled while armed: take it out
+        wheel.remove(e);
+        e->release();
+        continue;
+      }
+      auto s = std::uint8_t{timer_entry::queued};
+      if (e->state_.compare_exchange_strong(s, timer_entry::armed, std::memory_order_acq_rel))
+        wheel.insert(e);
+      else
+        e->release(); // cancelled before it got here, or after it fired out
+    }
+  }
+
+  /// The earliest deadline among entries pushed since the last drain (the
+  /// inbox can only be walked by the driver: only it pops).
+  time_point::rep earliest_queued() const noexcept {
+    auto m = time_point::max().time_since_epoch().count();
+    for (timer_entry* e = inbox.load(std::memory_order_seq_cst); e != nullptr; e = e->inbox_next_)
+      if (e->state_.load(std::memory_order_relaxed) == timer_entry::queued)
+        m = std::min(m, e->deadline.time_since_epoch().count());
+    return m;
   }
 };
 
@@ -33,153 +92,143 @@ struct timer_core {
 
 // -- timer_handle -------------------------------------------------------------
 
-timer_handle::timer_handle(std::shared_ptr<detail::timer_core> core, timer_entry* entry) noexcept
-    : core_(std::move(core)), entry_(entry) {
-  entry_->add_ref();
-}
-
-timer_handle::timer_handle(const timer_handle& other) : core_(other.core_), entry_(other.entry_) {
+timer_handle::timer_handle(const timer_handle& other) noexcept : entry_(other.entry_) {
   if (entry_ != nullptr)
     entry_->add_ref();
 }
 
-timer_handle::timer_handle(timer_handle&& other) noexcept
-    : core_(std::move(other.core_)), entry_(std::exchange(other.entry_, nullptr)) {}
-
-timer_handle& timer_handle::operator=(timer_handle other) noexcept {
-  std::swap(core_, other.core_);
-  std::swap(entry_, other.entry_);
-  return *this;
+bool timer_handle::cancel() noexcept {
+  timer_entry* e = entry_;
+  if (e == nullptr)
+    return false;
+  auto s = e->state_.load(std::memory_order_acquire);
+  for (;;) {
+    if (s != timer_entry::queued && s != timer_entry::armed && s != timer_entry::firing)
+      return false; // done or cancelled already
+    if (e->state_.compare_exchange_weak(s, timer_entry::cancelled, std::memory_order_acq_rel,
+                                        std::memory_order_acquire))
+      break;
+  }
+  if (s == timer_entry::firing)
+    return true; // the driver discards it once fire() has returned
+  // It will never fire now: nobody else touches its payload.
+  e->discard();
+  if (s == timer_entry::armed)
+    e->core_->push(e); // the driver takes it out of the wheel (O(1)) and releases it
+  return true;
 }
 
-timer_handle::~timer_handle() {
-  if (entry_ != nullptr)
-    entry_->release();
-}
-
-bool timer_handle::cancel() {
+bool timer_handle::pending() const noexcept {
   if (entry_ == nullptr)
     return false;
-  bool removed = false;
-  {
-    std::lock_guard<std::mutex> guard{core_->mutex};
-    if (entry_->cancelled_)
-      return false;
-    entry_->cancelled_ = true; // also stops an interval between fire and re-arm
-    if (entry_->armed_) {
-      core_->wheel.remove(entry_);
-      entry_->armed_ = false;
-      --core_->armed;
-      removed = true;
-    }
-  }
-  if (removed) {
-    entry_->discard(); // nobody else touches it now: it left the wheel
-    entry_->release(); // the wheel's reference, dropped outside the lock
-  }
-  return removed;
-}
-
-bool timer_handle::pending() const {
-  if (entry_ == nullptr)
-    return false;
-  std::lock_guard<std::mutex> guard{core_->mutex};
-  return entry_->armed_;
+  auto s = entry_->state_.load(std::memory_order_acquire);
+  return s == timer_entry::queued || s == timer_entry::armed || s == timer_entry::firing;
 }
 
 // -- timer_service ------------------------------------------------------------
 
 timer_service::timer_service(scheduler& backend)
-    : backend_(backend), core_(std::make_shared<detail::timer_core>(backend.now())) {
+    : backend_(backend), core_(std::make_unique<detail::timer_core>(backend, backend.now())) {
   backend_.set_timer_handler(this);
 }
 
 timer_service::~timer_service() {
   // Waits for a running expire() on a timer thread to return.
   backend_.set_timer_handler(nullptr);
-  timer_entry* all = nullptr;
-  {
-    std::lock_guard<std::mutex> guard{core_->mutex};
-    core_->closed = true;
-    core_->wheel.expire(time_point::max(), [&](timer_node* n) {
-      auto* e = static_cast<timer_entry*>(n);
-      e->armed_ = false;
-      e->cancelled_ = true;
-      e->next_due_ = all;
-      all = e;
-    });
-    core_->armed = 0;
-  }
-  while (all != nullptr) {
-    auto* next = all->next_due_;
-    all->discard();
-    all->release();
-    all = next;
-  }
+  core_->closed.store(true, std::memory_order_release);
+  std::lock_guard<std::mutex> guard{core_->driver};
+  core_->drain_locked();
+  core_->wheel.clear([](timer_node* n) {
+    auto* e = static_cast<timer_entry*>(n);
+    auto s = std::uint8_t{timer_entry::armed};
+    // Handles outliving the service find it cancelled and never touch it.
+    if (e->state_.compare_exchange_strong(s, timer_entry::cancelled, std::memory_order_acq_rel)) {
+      e->discard();
+      e->release();
+    } // else a cancel() just won: its removal notice releases it below
+  });
+  core_->drain_locked(); // what a racing cancel() pushed meanwhile
 }
 
 timer_handle timer_service::arm(timer_entry* entry) {
-  timer_handle handle{core_, entry};
-  auto deadline = entry->deadline;
-  bool closed;
-  bool earliest = false;
-  {
-    std::lock_guard<std::mutex> guard{core_->mutex};
-    closed = core_->closed;
-    if (closed) {
-      entry->cancelled_ = true;
-    } else {
-      core_->insert_locked(entry);
-      earliest = deadline < core_->announced;
-      if (earliest)
-        core_->announced = deadline;
-    }
-  }
-  if (closed)
+  entry->core_ = core_.get();
+  entry->refs_.store(2, std::memory_order_relaxed); // the service's and the handle's
+  timer_handle handle{entry};
+  if (core_->closed.load(std::memory_order_acquire)) {
+    entry->state_.store(timer_entry::done, std::memory_order_relaxed);
+    entry->discard();
     entry->release(); // never armed: the service's reference goes now
-  else if (earliest)
+    return handle;
+  }
+  entry->state_.store(timer_entry::queued, std::memory_order_relaxed);
+  auto deadline = entry->deadline;
+  core_->push(entry);
+  // After the push (both seq_cst): either expire() sees the entry when it
+  // looks at the inbox after announcing, or this sees what it announced.
+  if (core_->lower_announced(deadline.time_since_epoch().count()))
     backend_.arm_timer(deadline); // only a new earliest deadline wakes the driver
   return handle;
 }
 
 std::size_t timer_service::pending() const {
-  std::lock_guard<std::mutex> guard{core_->mutex};
-  return core_->armed;
+  std::lock_guard<std::mutex> guard{core_->driver};
+  core_->drain_locked();
+  return core_->wheel.size();
 }
 
 time_point timer_service::expire(time_point now) {
-  // Take the due entries out under the lock, fire them outside it (firing
-  // enqueues into mailboxes and may arm more timers), in deadline order.
+  auto& core = *core_;
+  std::lock_guard<std::mutex> guard{core.driver};
+  core.drain_locked();
+  // Take the due entries out, then fire them (firing enqueues into mailboxes
+  // and may arm more timers, which only pushes on the inbox), in deadline
+  // order. One that a cancel() beat to it stays the canceller's: its removal
+  // notice in the inbox releases it.
   timer_entry* head = nullptr;
   timer_entry** tail = &head;
-  {
-    std::lock_guard<std::mutex> guard{core_->mutex};
-    core_->wheel.expire(now, [&](timer_node* n) {
-      auto* e = static_cast<timer_entry*>(n);
-      e->armed_ = false;
-      --core_->armed;
-      e->next_due_ = nullptr;
-      *tail = e;
-      tail = &e->next_due_;
-    });
-  }
+  core.wheel.expire(now, [&](timer_node* n) {
+    auto* e = static_cast<timer_entry*>(n);
+    auto s = std::uint8_t{timer_entry::armed};
+    auto to = e->periodic_ ? timer_entry::firing : timer_entry::done;
+    if (!e->state_.compare_exchange_strong(s, to, std::memory_order_acq_rel))
+      return;
+    e->inbox_next_ = nullptr; // free now: nobody pushes a fired entry
+    *tail = e;
+    tail = &e->inbox_next_;
+  });
   while (head != nullptr) {
-    auto* e = head;
-    head = e->next_due_;
+    timer_entry* e = head;
+    head = e->inbox_next_;
     auto again = e->fire(now);
-    if (again != time_point::max()) {
-      std::lock_guard<std::mutex> guard{core_->mutex};
-      if (!e->cancelled_ && !core_->closed) {
-        e->deadline = again;
-        core_->insert_locked(e);
-        continue; // the wheel keeps its reference
-      }
+    if (!e->periodic_) {
+      e->release();
+      continue;
     }
+    auto s = std::uint8_t{timer_entry::firing};
+    if (again != time_point::max() && !core.closed.load(std::memory_order_relaxed)) {
+      e->deadline = again;
+      if (e->state_.compare_exchange_strong(s, timer_entry::queued, std::memory_order_acq_rel)) {
+        core.push(e); // the service keeps its reference
+        continue;
+      }
+    } else if (e->state_.compare_exchange_strong(s, timer_entry::done,
+                                                 std::memory_order_acq_rel)) {
+      e->release();
+      continue;
+    }
+    e->discard(); // cancelled while firing
     e->release();
   }
-  std::lock_guard<std::mutex> guard{core_->mutex};
-  core_->announced = core_->wheel.next_deadline();
-  return core_->announced;
+  // Announce before looking at the inbox (seq_cst both, like arm()'s push
+  // then look): an entry pushed meanwhile is either seen here or sees this.
+  auto next = core.wheel.next_deadline().time_since_epoch().count();
+  core.announced.store(next, std::memory_order_seq_cst);
+  auto queued = core.earliest_queued();
+  if (queued < next) {
+    core.lower_announced(queued);
+    next = queued;
+  }
+  return time_point{duration{next}};
 }
 
 } // namespace tandem

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
-#include <mutex>
+#include <utility>
 
 namespace tandem {
 
@@ -20,6 +20,12 @@ struct timer_core;
 /// derived class (a delayed message, a request timeout, an interval tick)
 /// says it in fire(). Reference counted: the service holds it while it is
 /// armed, a timer_handle while the caller keeps one.
+///
+/// Arming and cancelling take no lock: arm pushes the entry on the service's
+/// lock-free inbox, cancel flips the entry's state with one CAS; the thread
+/// that expires timers moves inbox entries into the wheel (and cancelled ones
+/// out of it). So the hot paths -- a delayed send, a request with a timeout
+/// answered in time -- never contend with expiry.
 class timer_entry : public timer_node {
 public:
   timer_entry() = default;
@@ -33,7 +39,7 @@ public:
 
   /// Called once the timer is cancelled: frees what it carries (a message, a
   /// reference to its receiver), so a handle kept somewhere holds nothing but
-  /// the empty entry — no cycles through timers.
+  /// the empty entry — no cycles through timers. Never concurrent with fire().
   virtual void discard() noexcept {}
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -42,41 +48,63 @@ public:
       delete this;
   }
 
+protected:
+  /// An interval: cancel() also succeeds while it is firing (no next tick).
+  void set_periodic() noexcept { periodic_ = true; }
+
 private:
   friend class timer_service;
   friend class timer_handle;
   friend struct detail::timer_core;
+
+  enum state : std::uint8_t {
+    queued,    ///< in the service's inbox, not yet in the wheel
+    armed,     ///< in the wheel
+    firing,    ///< an interval being fired; re-queued after
+    done,      ///< fired (a one-shot), or the service closed
+    cancelled, ///< cancel() won; its payload is discarded
+  };
+
   std::atomic<std::uint32_t> refs_{1};
-  bool cancelled_ = false; // guarded by the core's mutex
-  bool armed_ = false;     // in the wheel; guarded by the core's mutex
-  timer_entry* next_due_ = nullptr;
+  std::atomic<std::uint8_t> state_{queued};
+  bool periodic_ = false;
+  detail::timer_core* core_ = nullptr; // set by arm()
+  timer_entry* inbox_next_ = nullptr;  // link in the service's inbox
 };
 
-/// Cancels a timer. Cheap to keep and to drop (dropping does not cancel).
+/// Cancels a timer. Cheap to keep and to drop (dropping does not cancel);
+/// usable after its actor system is gone (it then cancels nothing).
 class timer_handle {
 public:
   timer_handle() = default;
-  timer_handle(const timer_handle& other);
-  timer_handle(timer_handle&& other) noexcept;
-  timer_handle& operator=(timer_handle other) noexcept;
-  ~timer_handle();
+  timer_handle(const timer_handle& other) noexcept;
+  timer_handle(timer_handle&& other) noexcept : entry_(std::exchange(other.entry_, nullptr)) {}
+  timer_handle& operator=(timer_handle other) noexcept {
+    std::swap(entry_, other.entry_);
+    return *this;
+  }
+  ~timer_handle() {
+    if (entry_ != nullptr)
+      entry_->release();
+  }
 
-  /// O(1). True if the timer was armed and will now never fire again (for an
-  /// interval: no further tick). False if it had already fired (a one-shot
-  /// whose expiry is running or done: its message is, or is about to be, in
-  /// the mailbox), was cancelled before, or the handle is empty.
-  bool cancel();
+  /// O(1), lock-free. True if the timer was armed and will now never fire
+  /// (for an interval: no further tick, even if one is being delivered right
+  /// now). False if it had already fired (a one-shot whose expiry has begun:
+  /// its message is, or is about to be, in the mailbox), was cancelled
+  /// before, its service has closed, or the handle is empty. Exactly one of
+  /// cancel() and the expiry wins, whatever threads they run on.
+  bool cancel() noexcept;
 
-  /// True while the timer is armed.
-  bool pending() const;
+  /// True while the timer is armed (not fired, not cancelled).
+  bool pending() const noexcept;
 
   explicit operator bool() const noexcept { return entry_ != nullptr; }
 
 private:
   friend class timer_service;
-  timer_handle(std::shared_ptr<detail::timer_core> core, timer_entry* entry) noexcept;
+  explicit timer_handle(timer_entry* entry) noexcept : entry_(entry) {}
 
-  std::shared_ptr<detail::timer_core> core_;
   timer_entry* entry_ = nullptr;
 };
 
@@ -91,6 +119,8 @@ public:
   timer_service& operator=(const timer_service&) = delete;
 
   /// Arms `entry` (taking over its one reference) at entry->deadline.
+  /// Lock-free; wakes the backend's timer driver only for a new earliest
+  /// deadline.
   timer_handle arm(timer_entry* entry);
 
   /// Timers armed and not yet fired or cancelled.
@@ -102,7 +132,7 @@ public:
 
 private:
   scheduler& backend_;
-  std::shared_ptr<detail::timer_core> core_;
+  std::unique_ptr<detail::timer_core> core_;
 };
 
 } // namespace tandem

@@ -4,27 +4,40 @@
 #include <tandem/actors/missed_tick_policy.hpp>
 #include <tandem/timers/timer_service.hpp>
 
+#include <optional>
 #include <utility>
 
 namespace tandem::detail {
 
-/// "At deadline, enqueue this message at that actor": delayed sends and
-/// request timeouts. A receiver that has terminated by then drops it.
-class delayed_message final : public timer_entry {
+/// "At deadline, send this value to that actor": delayed sends and run_later.
+/// The value waits inside the timer entry and becomes a message only when the
+/// timer fires: arming costs one allocation, and a cancelled timer (half of
+/// them, typically) never pays for a message at all. A receiver that has
+/// terminated by then drops it.
+template <class T>
+class delayed_value final : public timer_entry {
 public:
-  delayed_message(time_point at, actor_base* target, message* msg)
-      : timer_entry(at), target_(target), msg_(msg) {}
-  ~delayed_message() override { delete msg_; }
+  template <class U>
+  delayed_value(time_point at, actor_base* target, message_kind kind, U&& value)
+      : timer_entry(at), target_(target), kind_(kind), value_(std::forward<U>(value)) {}
 
-  time_point fire(time_point now) override;
+  time_point fire(time_point) override {
+    auto* m = make_message(std::move(*value_));
+    m->kind = kind_;
+    value_.reset();
+    actor_base::deliver(target_.get(), m);
+    target_.reset(); // a handle kept after firing holds nothing
+    return time_point::max();
+  }
   void discard() noexcept override {
-    delete std::exchange(msg_, nullptr);
+    value_.reset();
     target_.reset();
   }
 
 private:
   intrusive_ptr<actor_base> target_;
-  message* msg_;
+  message_kind kind_;
+  std::optional<T> value_;
 };
 
 /// A copy of `value` to `target` every `period` on a fixed-rate grid.
@@ -34,7 +47,9 @@ public:
   periodic_message(time_point first, duration period, missed_tick_policy policy,
                    actor_base* target, T value)
       : timer_entry(first), period_(period), policy_(policy), target_(target),
-        value_(std::move(value)) {}
+        value_(std::move(value)) {
+    set_periodic();
+  }
 
   time_point fire(time_point now) override {
     actor_base::deliver(target_.get(), make_message(T{value_}));
@@ -82,8 +97,8 @@ timer_handle delayed_send(const Dest& dest, duration delay, T&& msg) {
   auto* target = detail::cell_of(dest);
   if (target == nullptr)
     return {};
-  return target->arm_timer(new detail::delayed_message(
-    target->now() + delay, target, detail::make_message(std::forward<T>(msg))));
+  return target->arm_timer(new detail::delayed_value<std::decay_t<T>>(
+    target->now() + delay, target, detail::message_kind::ordinary, std::forward<T>(msg)));
 }
 
 template <class Dest, class T>
