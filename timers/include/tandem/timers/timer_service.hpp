@@ -1,6 +1,7 @@
 #pragma once
 
 #include <tandem/runtime/scheduler.hpp>
+#include <tandem/timers/detail/entry_pool.hpp>
 #include <tandem/timers/timer_wheel.hpp>
 
 #include <atomic>
@@ -41,6 +42,13 @@ public:
   /// reference to its receiver), so a handle kept somewhere holds nothing but
   /// the empty entry — no cycles through timers. Never concurrent with fire().
   virtual void discard() noexcept {}
+
+  // Entries come and go by the million, armed on one thread and freed on
+  // another: see entry_pool.
+  static void* operator new(std::size_t size) { return detail::entry_pool::allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept {
+    detail::entry_pool::deallocate(p, size);
+  }
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
