@@ -49,12 +49,6 @@ namespace {
 
 using deferred_call = detail::unique_function<void()>;
 
-detail::message* make_call(deferred_call fn) {
-  auto* m = detail::make_message(std::move(fn));
-  m->kind = detail::message_kind::call;
-  return m;
-}
-
 } // namespace
 
 namespace {
