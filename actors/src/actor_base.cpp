@@ -1,12 +1,12 @@
 #include <tandem/actors/actor_base.hpp>
 #include <tandem/actors/actor_system.hpp>
+#include <tandem/actors/detail/request_table.hpp>
 
 #include <algorithm>
 #include <exception>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace tandem {
@@ -31,7 +31,7 @@ struct pending_response {
 };
 
 struct actor_base::owner_state {
-  std::unordered_map<detail::request_id, pending_response> pending;
+  detail::request_table<pending_response> pending;
   detail::request_id last_request_id = 0;
   std::unique_ptr<detail::behavior_impl_base> next_behavior;
   bool has_next_behavior = false;
@@ -258,11 +258,9 @@ void actor_base::register_promise(const std::shared_ptr<detail::promise_state>& 
 void actor_base::handle_response(detail::message& msg) {
   if (!owner_)
     return;
-  auto i = owner_->pending.find(msg.id);
-  if (i == owner_->pending.end())
+  pending_response entry;
+  if (!owner_->pending.take(msg.id, entry))
     return; // late or unasked-for: dropped by id
-  auto entry = std::move(i->second);
-  owner_->pending.erase(i);
   entry.timeout.cancel(); // the answer won: its timeout costs nothing more
   if (entry.continuation)
     entry.continuation(msg);
@@ -457,9 +455,9 @@ void actor_base::terminate(error reason) {
     owner_->idle_check.cancel();
     owner_->idle_check = {};
     owner_->idle_make = nullptr;
-    for (auto& [id, entry] : owner_->pending)
+    owner_->pending.drain([](detail::request_id, pending_response& entry) {
       entry.timeout.cancel();
-    owner_->pending.clear();
+    });
     owner_->next_behavior.reset();
   }
   // Nothing queued is lost silently: each request gets an error.
