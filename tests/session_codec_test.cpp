@@ -241,6 +241,29 @@ BOOST_AUTO_TEST_CASE(frames_over_the_limit) {
   BOOST_TEST(f.sys.live_actors() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(batches_over_the_limit_get_one_error) {
+  raw_peer_fixture f{spec_options()};
+  std::string big = "[1";
+  for (int i = 1; i < 1001; ++i)
+    big += ",1";
+  big += "]";
+  auto frames = f.exchange(big);
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  auto answer = parse_frame(frames[0]);
+  BOOST_TEST(answer.is_object());
+  BOOST_TEST(answer["error"]["code"] == rpc::rpc_code::invalid_request);
+  BOOST_TEST(answer["id"] == nullptr);
+  // At the limit, every item is answered.
+  std::string full = "[1";
+  for (int i = 1; i < 1000; ++i)
+    full += ",1";
+  full += "]";
+  frames = f.exchange(full);
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST(parse_frame(frames[0]).size() == 1000u);
+  check_alive(f);
+}
+
 BOOST_AUTO_TEST_CASE(the_codec_encodes_what_it_decodes) {
   rpc::json_rpc_codec codec;
   rpc::rpc_request call{json(7), "m", json{{"k", "v"}}};

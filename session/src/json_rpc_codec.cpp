@@ -251,6 +251,12 @@ decoded_frame json_rpc_codec::decode(std::string_view frame, std::size_t max_fra
       out.messages.push_back(invalid(nullptr, "empty batch"));
       return out;
     }
+    if (doc.size() > opts_.max_batch) {
+      out.messages.push_back(invalid(nullptr, "batch of " + std::to_string(doc.size())
+                                                + " messages exceeds the limit of "
+                                                + std::to_string(opts_.max_batch)));
+      return out;
+    }
     out.batch = true;
     out.messages.reserve(doc.size());
     for (auto& item : doc)

@@ -13,11 +13,14 @@ namespace tandem::session {
 /// with -32600 (parsing, copying and printing JSON recurse, so unbounded
 /// nesting would let a peer exhaust the stack); an oversized frame is answered
 /// with -32600 if its top-level "id" can be read without parsing it whole, and
-/// otherwise decoded as `close`.
+/// otherwise decoded as `close`; a batch of more than `max_batch` messages is
+/// refused with one -32600 (a 1 MiB batch of `1`s would otherwise be answered
+/// with some 50 MB of errors).
 class json_rpc_codec final : public codec {
 public:
   struct options {
     std::size_t max_depth = 128;
+    std::size_t max_batch = 1000;
   };
 
   json_rpc_codec() = default;
