@@ -113,8 +113,15 @@ actor_base::actor_base(actor_config& cfg)
 actor_base::~actor_base() = default;
 
 const std::string& actor_base::name() const noexcept {
-  // The name is written only in the constructor: no lock needed to read it.
-  return extras_ ? extras_->name : empty_name;
+  // The name is written only in the constructor, but extras_ itself may be
+  // created later (by a monitor, a link or termination, on another thread):
+  // read the pointer under the lock. The string it points to never changes.
+  const detail::actor_extras* extras;
+  {
+    std::lock_guard<detail::spinlock> guard{lock_};
+    extras = extras_.get();
+  }
+  return extras != nullptr ? extras->name : empty_name;
 }
 
 behavior actor_base::make_behavior() {

@@ -234,7 +234,7 @@ private:
   bool trap_exit_ = false;
   bool quit_requested_ = false;
   unhandled_policy unhandled_;
-  detail::spinlock lock_; // guards extras' links and monitors, and exited_
+  mutable detail::spinlock lock_; // guards extras_ (the pointer and its links and monitors), exited_
   bool exited_ = false;
   actor_id id_;
   actor_system* system_;
