@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 namespace tandem {
 
@@ -30,18 +31,31 @@ public:
   /// Starts driving (idempotent). Called by the wakeup hook too.
   void start();
 
+  /// The longest stretch of turns per event-loop task. Shorter slices keep a
+  /// page's frames smooth; longer ones cost fewer hops under load.
+  void set_slice(duration slice) noexcept { slice_ = slice; }
+  duration slice() const noexcept { return slice_; }
+
   /// Event-loop tasks run so far (for tests and diagnostics).
   std::size_t tasks() const noexcept { return tasks_; }
+  /// True while an immediate or a timeout is pending: false means the driver
+  /// is asleep and costs the event loop nothing.
+  bool scheduled() const noexcept { return immediate_pending_ || timeout_pending_; }
 
 private:
-  static void on_immediate(void* self);
-  static void on_timeout(void* self);
+  static event_loop_driver* find(void* serial);
+  void* token() const noexcept;
+  static void on_immediate(void* serial);
+  static void on_timeout(void* serial);
   void pump();
   void reschedule();
 
   cooperative_loop& loop_;
   duration slice_;
+  std::uintptr_t serial_;
   bool immediate_pending_ = false;
+  long immediate_id_ = 0; // node's first id is 0: immediate_pending_ says if it is live
+  bool timeout_pending_ = false;
   long timeout_id_ = 0;
   time_point timeout_at_ = time_point::max();
   std::size_t tasks_ = 0;
