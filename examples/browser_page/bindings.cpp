@@ -1,0 +1,130 @@
+// The embind layer of the browser/node module: a runtime (cooperative loop +
+// actor system + event_loop_driver) and the playground. The idiomatic
+// JavaScript API (Promises, options objects, dispose) is js/api.js, linked in
+// with --post-js; this file only exposes what it needs.
+
+#include "playground.hpp"
+
+#include <tandem/runtime/event_loop_driver.hpp>
+#include <tandem/tandem.hpp>
+
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <malloc.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+
+namespace {
+
+using emscripten::val;
+
+val to_js(const tandem::playground::ring_progress& p) {
+  auto o = val::object();
+  o.set("messages", static_cast<double>(p.messages));
+  o.set("elapsedMs", p.elapsed_ms);
+  o.set("messagesPerSecond", p.messages_per_second);
+  return o;
+}
+
+val to_js(const tandem::playground::ring_result& r) {
+  auto o = val::object();
+  o.set("messages", static_cast<double>(r.messages));
+  o.set("actors", static_cast<double>(r.actors));
+  o.set("lastActor", static_cast<double>(r.last_actor));
+  o.set("countsSum", static_cast<double>(r.counts_sum));
+  o.set("countsMin", static_cast<double>(r.counts_min));
+  o.set("countsMax", static_cast<double>(r.counts_max));
+  o.set("elapsedMs", r.elapsed_ms);
+  o.set("messagesPerSecond", r.messages_per_second);
+  o.set("stopped", r.stopped);
+  return o;
+}
+
+tandem::duration from_ms(double ms) {
+  return std::chrono::duration_cast<tandem::duration>(std::chrono::duration<double, std::milli>(ms));
+}
+
+/// One actor system on the page's (or node's) event loop. Members are
+/// declared in construction order; the destructor stops every actor while
+/// the JavaScript callbacks they hold can still run.
+class web_runtime {
+public:
+  web_runtime() : system_(loop_), driver_(loop_) {}
+  ~web_runtime() {
+    system_.shutdown();
+    rings_.clear();
+  }
+  web_runtime(const web_runtime&) = delete;
+  web_runtime& operator=(const web_runtime&) = delete;
+
+  double slice_ms() const {
+    return std::chrono::duration<double, std::milli>(driver_.slice()).count();
+  }
+  void set_slice_ms(double ms) { driver_.set_slice(from_ms(ms)); }
+  double live_actors() const { return static_cast<double>(system_.live_actors()); }
+  /// The clock actors see (performance.now() underneath), in ms.
+  double now_ms() const {
+    return std::chrono::duration<double, std::milli>(loop_.now().time_since_epoch()).count();
+  }
+
+  /// Starts a ring; returns its id for stop_ring, or 0 if the options were
+  /// unusable (on_done has then been called with an empty result).
+  int start_ring(double actors, double messages, double progress_ms, val on_progress,
+                 val on_done) {
+    tandem::playground::ring_options opts;
+    opts.actors = actors >= 1 ? static_cast<std::size_t>(actors) : 0;
+    opts.messages = messages >= 1 ? static_cast<std::uint64_t>(messages) : 0;
+    opts.progress_interval = from_ms(progress_ms);
+    int id = next_id_++;
+    tandem::playground::ring_callbacks cb;
+    cb.on_progress = [on_progress](const tandem::playground::ring_progress& p) {
+      on_progress(to_js(p));
+    };
+    cb.on_done = [this, id, on_done](const tandem::playground::ring_result& r) {
+      rings_.erase(id);
+      on_done(to_js(r));
+    };
+    auto ring = tandem::playground::start_ring(system_, opts, std::move(cb));
+    if (!ring)
+      return 0;
+    rings_.emplace(id, ring);
+    driver_.start();
+    return id;
+  }
+
+  void stop_ring(int id) {
+    auto i = rings_.find(id);
+    if (i != rings_.end())
+      tandem::playground::stop_ring(i->second);
+  }
+
+private:
+  tandem::cooperative_loop loop_;
+  tandem::actor_system system_;
+  tandem::event_loop_driver driver_;
+  std::map<int, tandem::actor> rings_;
+  int next_id_ = 1;
+};
+
+/// Bytes allocated on the wasm heap right now: lets tests and pages check
+/// that repeated create/dispose or connect/disconnect leaks nothing.
+double heap_bytes_in_use() {
+  return static_cast<double>(mallinfo().uordblks);
+}
+
+} // namespace
+
+EMSCRIPTEN_BINDINGS(tandem_web) {
+  emscripten::function("heapBytesInUse", &heap_bytes_in_use);
+  emscripten::class_<web_runtime>("RawRuntime")
+    .constructor<>()
+    .function("sliceMs", &web_runtime::slice_ms)
+    .function("setSliceMs", &web_runtime::set_slice_ms)
+    .function("liveActors", &web_runtime::live_actors)
+    .function("nowMs", &web_runtime::now_ms)
+    .function("startRing", &web_runtime::start_ring)
+    .function("stopRing", &web_runtime::stop_ring);
+}
