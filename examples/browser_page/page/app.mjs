@@ -1,0 +1,111 @@
+// The demo page: the actor playground (and, when the module has sessions,
+// the RPC panel). Everything a test needs to read is in the DOM.
+import createTandem from './tandem/tandem.mjs';
+
+const $ = (id) => document.getElementById(id);
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+// -- main-thread animation and frame-gap meter -------------------------------
+// The bar moves from requestAnimationFrame, so it stutters exactly when the
+// page's thread is blocked. Gaps between frames are recorded per run.
+const frames = {
+  last: 0, gaps: [], recording: false,
+  start() { this.gaps = []; this.last = 0; this.recording = true; },
+  stop() { this.recording = false; return summarize(this.gaps); },
+};
+function summarize(gaps) {
+  if (gaps.length === 0) return { count: 0, p50: 0, p99: 0, max: 0 };
+  const s = [...gaps].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+  return { count: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1] };
+}
+function animate(t) {
+  if (frames.recording) {
+    if (frames.last !== 0) frames.gaps.push(t - frames.last);
+    frames.last = t;
+  }
+  const width = $('runner').parentElement.clientWidth - 40;
+  const x = (t / 4) % (2 * width);
+  $('runner').style.transform = `translateX(${x < width ? x : 2 * width - x}px)`;
+  requestAnimationFrame(animate);
+}
+requestAnimationFrame(animate);
+
+// -- module ------------------------------------------------------------------
+let tandem;
+let runtime;
+try {
+  tandem = await createTandem();
+  runtime = tandem.createRuntime();
+  $('module-state').textContent = 'module loaded';
+  $('module-state').dataset.state = 'done';
+} catch (err) {
+  $('module-state').textContent = 'could not load the module: ' + err.message;
+  $('module-state').dataset.state = 'error';
+  throw err;
+}
+
+// -- playground ----------------------------------------------------------------
+let playground = null;
+$('pg-start').disabled = false;
+
+$('pg-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (playground) return;
+  const actors = Number($('pg-actors').value);
+  const messages = Number($('pg-messages').value);
+  let pg;
+  try {
+    pg = runtime.startPlayground({
+      actors, messages, progressIntervalMs: 100,
+      onProgress(p) {
+        $('pg-count').textContent = fmt(p.messages);
+        $('pg-rate').textContent = fmt(p.messagesPerSecond);
+      },
+    });
+  } catch (err) {
+    setStatus('error', err.message);
+    return;
+  }
+  playground = pg;
+  $('pg-start').disabled = true;
+  $('pg-stop').disabled = false;
+  $('pg-result').textContent = '–';
+  $('pg-check').textContent = '–';
+  setStatus('running', 'running');
+  frames.start();
+  const r = await pg.done;
+  const f = frames.stop();
+  playground = null;
+  $('pg-start').disabled = false;
+  $('pg-stop').disabled = true;
+  $('pg-count').textContent = fmt(r.messages);
+  $('pg-rate').textContent = fmt(r.messagesPerSecond) + ' (whole run)';
+  $('pg-result').textContent =
+    `${fmt(r.messages)} messages through ${fmt(r.actors)} actors in ${r.elapsedMs.toFixed(1)} ms; ` +
+    `last hop at actor ${r.lastActor}; per-actor counts sum ${fmt(r.countsSum)}, ` +
+    `min ${fmt(r.countsMin)}, max ${fmt(r.countsMax)}`;
+  $('pg-result').dataset.json = JSON.stringify(r);
+  $('frames').textContent =
+    `${f.count} frames, p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms, max ${f.max.toFixed(1)} ms`;
+  $('frames').dataset.json = JSON.stringify(f);
+  if (r.stopped) {
+    setStatus('stopped', 'stopped');
+    return;
+  }
+  const ok = r.messages === messages && r.lastActor === (messages - 1) % actors &&
+    r.countsSum === messages && r.countsMin === Math.floor(messages / actors) &&
+    r.countsMax === Math.ceil(messages / actors);
+  $('pg-check').textContent = ok ? 'correct' : 'WRONG';
+  $('pg-check').className = ok ? 'ok' : 'error';
+  setStatus('done', 'done');
+});
+
+$('pg-stop').addEventListener('click', () => { if (playground) playground.stop(); });
+
+function setStatus(state, text) {
+  $('pg-status').dataset.state = state;
+  $('pg-status').textContent = text;
+}
+
+window.addEventListener('pagehide', () => runtime.dispose());
