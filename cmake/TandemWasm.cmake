@@ -26,9 +26,23 @@ unset(_dep)
 
 # -- Flags for everything built in this project ------------------------------
 # Exceptions: the whole program must agree, so compile and link everything
-# with -fexceptions (JS-based exception handling in 3.1.6).
-add_compile_options(-fexceptions)
-add_link_options(-fexceptions -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1)
+# with the same model. Default: WebAssembly's own exception handling
+# (-fwasm-exceptions; node >= 17, every current browser): with emscripten's
+# JS-based model (-fexceptions) every call that may unwind through a
+# destructor leaves wasm for a JS trampoline (invoke_*), which made actor
+# messages 3-6x slower than with native wasm exceptions (bench/run-wasm).
+set(TANDEM_WASM_EXCEPTIONS "wasm" CACHE STRING
+  "Exception handling under emscripten: wasm (-fwasm-exceptions) or js (-fexceptions)")
+set_property(CACHE TANDEM_WASM_EXCEPTIONS PROPERTY STRINGS wasm js)
+if(TANDEM_WASM_EXCEPTIONS STREQUAL "js")
+  set(TANDEM_WASM_EH_FLAG -fexceptions)
+elseif(TANDEM_WASM_EXCEPTIONS STREQUAL "wasm")
+  set(TANDEM_WASM_EH_FLAG -fwasm-exceptions)
+else()
+  message(FATAL_ERROR "TANDEM_WASM_EXCEPTIONS must be wasm or js, not '${TANDEM_WASM_EXCEPTIONS}'")
+endif()
+add_compile_options(${TANDEM_WASM_EH_FLAG})
+add_link_options(${TANDEM_WASM_EH_FLAG} -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1)
 # The default stack of emscripten 3.1.6 is TOTAL_STACK=5MB, plenty for the
 # tests. (From 3.1.27 on the default is 64 KiB and the option is STACK_SIZE.)
 

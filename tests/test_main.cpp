@@ -8,6 +8,13 @@
 #define BOOST_TEST_MODULE tandem
 
 #if defined(TANDEM_BOOST_TEST_HEADER_ONLY)
+#if defined(__EMSCRIPTEN__)
+// No signals in WebAssembly: Boost.Test's sigaction-based monitor only adds
+// sigsetjmp/siglongjmp, which emscripten cannot combine with wasm exceptions
+// in one function. Without BOOST_HAS_SIGACTION it uses its plain monitor.
+#include <boost/config.hpp>
+#undef BOOST_HAS_SIGACTION
+#endif
 #include <boost/test/included/unit_test.hpp>
 #else
 #include <boost/test/unit_test.hpp>

@@ -23,6 +23,7 @@
 //               arming; ns_per_msg is the arm+cancel cost per timer, and
 //               wait_s the time until the last one arrived
 
+#include <tandem/runtime/cooperative_loop.hpp>
 #include <tandem/tandem.hpp>
 
 #include <algorithm>

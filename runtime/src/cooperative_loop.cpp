@@ -108,8 +108,7 @@ void cooperative_loop::wait_for_work(time_point until) {
     remote_cv_.wait_until(lock, deadline, wake);
 }
 
-bool cooperative_loop::run_once() {
-  fire_due_timers();
+bool cooperative_loop::run_turn() {
   // Checked every turn so work from other threads cannot starve behind a
   // local ping-pong; the flag keeps the lock off the common path.
   if (remote_pending_.load(std::memory_order_acquire))
@@ -128,6 +127,19 @@ bool cooperative_loop::run_once() {
       break;
   }
   return true;
+}
+
+bool cooperative_loop::run_once() {
+  fire_due_timers();
+  return run_turn();
+}
+
+std::size_t cooperative_loop::run_turns(std::size_t max_turns) {
+  fire_due_timers();
+  std::size_t turns = 0;
+  while (turns < max_turns && run_turn())
+    ++turns;
+  return turns;
 }
 
 std::size_t cooperative_loop::run_until_idle() {

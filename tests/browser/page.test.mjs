@@ -68,9 +68,10 @@ test.after(async () => {
 async function runPlayground(actors, messages) {
   await page.fill('#pg-actors', String(actors));
   await page.fill('#pg-messages', String(messages));
+  const runs = Number(await page.getAttribute('#pg-status', 'data-runs') || 0);
   await page.click('#pg-start');
-  await page.waitForSelector('#pg-status[data-state="running"]');
-  await page.waitForSelector('#pg-status:not([data-state="running"])', { timeout: 120000 });
+  await page.waitForFunction((before) =>
+    Number(document.getElementById('pg-status').dataset.runs || 0) > before, runs, { timeout: 120000 });
   return {
     status: await page.getAttribute('#pg-status', 'data-state'),
     result: JSON.parse(await page.getAttribute('#pg-result', 'data-json')),

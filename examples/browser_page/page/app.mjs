@@ -14,10 +14,11 @@ const frames = {
   stop() { this.recording = false; return summarize(this.gaps); },
 };
 function summarize(gaps) {
-  if (gaps.length === 0) return { count: 0, p50: 0, p99: 0, max: 0 };
+  if (gaps.length === 0) return { count: 0, p50: 0, p99: 0, max: 0, gaps: [] };
   const s = [...gaps].sort((a, b) => a - b);
   const at = (q) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-  return { count: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1] };
+  return { count: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1],
+           gaps: gaps.map((g) => Math.round(g * 10) / 10) };
 }
 function animate(t) {
   if (frames.recording) {
@@ -103,7 +104,11 @@ $('pg-form').addEventListener('submit', async (event) => {
 
 $('pg-stop').addEventListener('click', () => { if (playground) playground.stop(); });
 
+let runsFinished = 0;
 function setStatus(state, text) {
+  // data-runs counts finished runs, so a test can wait for the next one
+  // even when it is over before the test looks.
+  if (state === 'done' || state === 'stopped') $('pg-status').dataset.runs = String(++runsFinished);
   $('pg-status').dataset.state = state;
   $('pg-status').textContent = text;
 }

@@ -72,10 +72,29 @@ void event_loop_driver::on_timeout(void* serial) {
 
 void event_loop_driver::pump() {
   ++tasks_;
-  auto end = loop_.now() + slice_;
-  while (loop_.run_once())
-    if (loop_.now() >= end)
+  // Turns run in batches with one clock read each (reading the clock is a
+  // call into JavaScript). The batch size adapts so that a batch takes about
+  // an eighth of the slice: short turns get big batches, slow ones small.
+  auto start = loop_.now();
+  auto end = start + slice_;
+  auto target = slice_ / 8;
+  auto batch_start = start;
+  for (;;) {
+    auto turns = loop_.run_turns(batch_);
+    if (turns == 0)
       break;
+    auto now = loop_.now();
+    auto took = now - batch_start;
+    if (turns == batch_) {
+      if (took < target / 2 && batch_ < max_batch)
+        batch_ *= 2;
+      else if (took > target && batch_ > 1)
+        batch_ /= 2;
+    }
+    if (now >= end)
+      break;
+    batch_start = now;
+  }
   reschedule();
 }
 

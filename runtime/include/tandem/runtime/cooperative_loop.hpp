@@ -35,6 +35,13 @@ public:
   /// Fires due timers, then runs one turn of one runnable resumable; false
   /// if nothing was runnable.
   bool run_once();
+  /// Fires due timers once, then runs up to `max_turns` turns; returns the
+  /// turns run (0: nothing was runnable). For hosts that slice their time
+  /// (event_loop_driver): one clock read per batch instead of per turn —
+  /// where reading the clock is a call into JavaScript, that is most of the
+  /// cost of a short turn. Timers falling due during the batch fire at the
+  /// next batch or run_once().
+  std::size_t run_turns(std::size_t max_turns);
   /// Runs until nothing is runnable; returns the number of turns run.
   std::size_t run_until_idle();
   /// Runs until stop() is called, sleeping while there is nothing to do.
@@ -60,6 +67,7 @@ public:
 
 private:
   void take_remote();
+  bool run_turn();
   bool run_loop_until(time_point deadline);
   void fire_due_timers();
   void wait_for_work(time_point until);

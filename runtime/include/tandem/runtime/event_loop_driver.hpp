@@ -59,6 +59,8 @@ private:
   long timeout_id_ = 0;
   time_point timeout_at_ = time_point::max();
   std::size_t tasks_ = 0;
+  static constexpr std::size_t max_batch = 4096;
+  std::size_t batch_ = 1; // turns per clock read; adapts in pump()
 };
 
 } // namespace tandem
