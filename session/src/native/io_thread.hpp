@@ -1,0 +1,73 @@
+#pragma once
+
+// An io_context with the thread that runs it, shared by a server (or one
+// client connection) and every socket created on it. Sockets hold a
+// shared_ptr so that the io_context outlives them wherever the session actor
+// drops its connection; `post` is gated so that nothing is queued once the
+// thread has been told to finish, which keeps handlers (and the connections
+// they hold) from being stranded in a stopped io_context.
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+
+namespace tandem::session::native {
+
+class io_thread {
+public:
+  io_thread() : work_(std::in_place, io_.get_executor()) {}
+  io_thread(const io_thread&) = delete;
+  io_thread& operator=(const io_thread&) = delete;
+  ~io_thread() { finish(); }
+
+  boost::asio::io_context& context() noexcept { return io_; }
+
+  void run() {
+    thread_ = std::thread{[this] { io_.run(); }};
+  }
+
+  /// Runs `fn` on the I/O thread; false once finish() has begun.
+  template <class Executor, class F>
+  bool post(const Executor& ex, F&& fn) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    if (!open_)
+      return false;
+    boost::asio::post(ex, std::forward<F>(fn));
+    return true;
+  }
+
+  /// Stops accepting posts and lets the thread run out of work (every socket
+  /// must have been closed by then, or be closing), then joins it. Never call
+  /// it from the I/O thread.
+  void finish() {
+    {
+      std::lock_guard<std::mutex> lock{mutex_};
+      open_ = false;
+      work_.reset();
+    }
+    if (thread_.joinable()) {
+      if (thread_.get_id() == std::this_thread::get_id()) {
+        thread_.detach(); // last reference dropped by a handler: cannot join
+        return;
+      }
+      thread_.join();
+    }
+  }
+
+  bool on_io_thread() const noexcept { return thread_.get_id() == std::this_thread::get_id(); }
+
+private:
+  boost::asio::io_context io_{1};
+  std::mutex mutex_;
+  bool open_ = true;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
+};
+
+} // namespace tandem::session::native

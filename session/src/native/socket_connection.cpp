@@ -1,0 +1,179 @@
+#include "native/socket_connection.hpp"
+
+#include <tandem/actors/actor_base.hpp>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+namespace tandem::session::native {
+
+socket_connection::socket_connection(std::shared_ptr<io_thread> io, strand_type strand,
+                                     connection_limits limits, std::string peer)
+    : io_(std::move(io)),
+      strand_(std::move(strand)),
+      limits_(limits),
+      peer_(std::move(peer)) {}
+
+void socket_connection::start(actor session) {
+  auto self = shared_from_this();
+  bool posted = io_->post(strand_, [self, session = std::move(session)]() mutable {
+    if (self->started_)
+      return;
+    self->started_ = true;
+    self->session_ = std::move(session);
+    if (self->done_) { // failed before start (e.g. server stopping): say so once
+      tandem::send(self->session_, transport_closed{error{errc::receiver_down, "connection closed before start"}});
+      self->session_ = actor{};
+      return;
+    }
+    self->start_read();
+  });
+  if (!posted)
+    tandem::send(session, transport_closed{error{errc::system_shutdown, "transport stopped"}});
+}
+
+error socket_connection::write(std::string frame) {
+  if (closed_flag_.load(std::memory_order_acquire))
+    return error{errc::receiver_down, "connection closed: " + peer_};
+  outbound_bytes_.fetch_add(frame.size(), std::memory_order_relaxed);
+  auto self = shared_from_this();
+  std::size_t size = frame.size();
+  bool posted = io_->post(strand_, [self, frame = std::move(frame)]() mutable {
+    self->push(std::move(frame));
+  });
+  if (!posted) {
+    outbound_bytes_.fetch_sub(size, std::memory_order_relaxed);
+    return error{errc::receiver_down, "transport stopped: " + peer_};
+  }
+  return {};
+}
+
+void socket_connection::close() {
+  auto self = shared_from_this();
+  io_->post(strand_, [self] { self->close_after_writes(error{}); });
+}
+
+void socket_connection::close_after_writes(error reason) {
+  if (closing_ || done_)
+    return;
+  closing_ = true;
+  close_reason_ = std::move(reason);
+  if (!writing_)
+    start_shutdown();
+}
+
+void socket_connection::enqueue(std::string frame) {
+  outbound_bytes_.fetch_add(frame.size(), std::memory_order_relaxed);
+  push(std::move(frame));
+}
+
+void socket_connection::push(std::string frame) {
+  if (closing_ || done_) {
+    outbound_bytes_.fetch_sub(frame.size(), std::memory_order_relaxed);
+    return;
+  }
+  queue_.push_back(std::move(frame));
+  if (!writing_)
+    flush();
+}
+
+void socket_connection::abort(error reason) {
+  auto self = shared_from_this();
+  io_->post(strand_, [self, reason = std::move(reason)]() mutable { self->fail(std::move(reason)); });
+}
+
+void socket_connection::deliver(std::string frame) {
+  if (done_ || closing_)
+    return;
+  tandem::send(session_, inbound_frame{std::move(frame)});
+}
+
+void socket_connection::read_done() {
+  if (closing_ || done_)
+    return;
+  if (outbound_bytes_.load(std::memory_order_relaxed) > limits_.max_outbound_bytes) {
+    // Back-pressure: the peer does not read its answers fast enough; stop
+    // taking its requests until the queue has drained below half.
+    read_paused_ = true;
+    return;
+  }
+  start_read();
+}
+
+void socket_connection::maybe_resume_reading() {
+  if (read_paused_ && !closing_ && !done_ &&
+      outbound_bytes_.load(std::memory_order_relaxed) <= limits_.max_outbound_bytes / 2) {
+    read_paused_ = false;
+    start_read();
+  }
+}
+
+void socket_connection::flush() {
+  if (queue_.empty() || done_)
+    return;
+  writing_ = true;
+  std::vector<std::string> frames;
+  frames.reserve(queue_.size());
+  while (!queue_.empty()) {
+    frames.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  start_write(std::move(frames));
+}
+
+void socket_connection::on_written(std::size_t bytes, const boost::system::error_code& ec) {
+  writing_ = false;
+  outbound_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  if (done_)
+    return;
+  if (ec) {
+    fail(error{errc::receiver_down, "write to " + peer_ + " failed: " + ec.message()});
+    return;
+  }
+  if (!queue_.empty()) {
+    flush();
+  } else if (closing_) {
+    start_shutdown();
+    return;
+  }
+  maybe_resume_reading();
+}
+
+void socket_connection::on_shutdown_done() {
+  close_socket();
+  finish(std::move(close_reason_));
+}
+
+void socket_connection::fail(error reason) {
+  if (done_)
+    return;
+  close_socket();
+  finish(std::move(reason));
+}
+
+void socket_connection::finish(error reason) {
+  if (done_)
+    return;
+  done_ = true;
+  closed_flag_.store(true, std::memory_order_release);
+  std::size_t dropped = 0;
+  for (auto& f : queue_)
+    dropped += f.size();
+  queue_.clear();
+  outbound_bytes_.fetch_sub(dropped, std::memory_order_relaxed);
+  if (started_) {
+    tandem::send(session_, transport_closed{std::move(reason)});
+    session_ = actor{}; // the session owns us, not the other way round
+  }
+}
+
+connection_handle::~connection_handle() {
+  impl_->close();
+  if (owned_io_) {
+    // A client: its I/O thread ends once the close has run its course
+    // (bounded by the transports' timeouts).
+    owned_io_->finish();
+  }
+}
+
+} // namespace tandem::session::native
