@@ -23,6 +23,12 @@ namespace demo {
 using namespace std::chrono_literals;
 namespace rpc = tandem::session;
 
+/// Tells the client which session to call (it is spawned first, so that the
+/// session can send it the peer's notifications: the ticks).
+struct begin_calls {
+  rpc::session_handle peer;
+};
+
 struct client_report {
   std::atomic<int> failures{0};
   std::atomic<int> calls{0};
@@ -30,15 +36,26 @@ struct client_report {
 
 class client final : public tandem::actor_base {
 public:
-  client(tandem::actor_config& cfg, rpc::session_handle peer, std::shared_ptr<client_report> report)
-      : actor_base(cfg), peer_(std::move(peer)), report_(std::move(report)) {}
+  client(tandem::actor_config& cfg, std::shared_ptr<client_report> report)
+      : actor_base(cfg), report_(std::move(report)) {}
 
   tandem::behavior make_behavior() override {
     steps_ = {[this] { add_positional(); }, [this] { add_named(); },  [this] { echo(); },
               [this] { delay(); },          [this] { delay_timeout(); }, [this] { delay_cancelled(); },
               [this] { ticks(); },          [this] { fail(); },       [this] { concurrent_delays(); }};
-    send(this, next_step{});
-    return tandem::behavior{[this](next_step) { run_next(); }};
+    return tandem::behavior{
+        [this](begin_calls& s) {
+          peer_ = std::move(s.peer);
+          run_next();
+        },
+        [this](next_step) { run_next(); },
+        [this](rpc::rpc_notification& n) {
+          if (n.method != "tick")
+            return;
+          int seq = n.params.value("seq", -1);
+          ticks_seen_.push_back(seq);
+          std::printf("    tick seq=%d at %.2f ms\n", seq, ms_since(ticks_started_));
+        }};
   }
 
 private:
@@ -128,17 +145,15 @@ private:
     expect_error("delay 1000 ms, cancelled after 50 ms", std::move(call), rpc::rpc_code::request_cancelled, t0);
   }
   void ticks() {
-    auto t0 = clock::now();
-    auto seen = std::make_shared<std::vector<int>>();
-    peer_.call(this, "ticks", json{{"n", 3}, {"interval_ms", 20}}, 5s,
-               [seen, t0](json item) {
-                 int seq = item.value("seq", -1);
-                 seen->push_back(seq);
-                 std::printf("    tick seq=%d at %.2f ms\n", seq, ms_since(t0));
-               })
+    // The service sends "tick" notifications {"seq": i} before its result;
+    // the session passes them to this actor (session_options::notifications),
+    // ahead of the result since both come through its mailbox in order.
+    auto t0 = ticks_started_ = clock::now();
+    ticks_seen_.clear();
+    peer_.call(this, "ticks", json{{"n", 3}, {"interval_ms", 20}}, 5s)
         .then(
-            [this, t0, seen](json v) {
-              print("ticks n=3 every 20 ms", v.dump(), t0, v == 3 && *seen == std::vector<int>{1, 2, 3});
+            [this, t0](json v) {
+              print("ticks n=3 every 20 ms", v.dump(), t0, v == 3 && ticks_seen_ == std::vector<int>{1, 2, 3});
               next();
             },
             [this, t0](const rpc::rpc_error& e) {
@@ -177,6 +192,8 @@ private:
   std::shared_ptr<client_report> report_;
   std::vector<std::function<void()>> steps_;
   std::size_t step_ = 0;
+  std::vector<int> ticks_seen_;
+  clock::time_point ticks_started_;
 };
 
 } // namespace demo

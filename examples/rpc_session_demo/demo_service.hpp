@@ -36,11 +36,13 @@ inline void from_json(const json& j, add_params& p) {
 
 /// Integers stay integers (2 + 3 is 5, not 5.0) unless the sum overflows.
 inline json add(const add_params& p) {
-  if (p.a.is_number_integer() && p.b.is_number_integer() && p.a.is_number_unsigned() == false &&
-      p.b.is_number_unsigned() == false) {
-    auto x = p.a.get<std::int64_t>(), y = p.b.get<std::int64_t>();
+  auto fits = [](const json& v) {
+    return v.is_number_integer() &&
+           (!v.is_number_unsigned() || v.get<std::uint64_t>() <= std::uint64_t(std::numeric_limits<std::int64_t>::max()));
+  };
+  if (fits(p.a) && fits(p.b)) {
     std::int64_t sum;
-    if (!__builtin_add_overflow(x, y, &sum))
+    if (!__builtin_add_overflow(p.a.get<std::int64_t>(), p.b.get<std::int64_t>(), &sum))
       return sum;
   }
   return p.a.get<double>() + p.b.get<double>();

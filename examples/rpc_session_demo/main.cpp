@@ -33,9 +33,15 @@ constexpr const char* usage =
     "           TCP tcp://H:P (default: the WebSocket port + 1; 0 = ephemeral)\n"
     "       rpc_session_demo client URL      call a running server (tcp://H:P or ws://H:P/rpc)\n";
 
-int run_client(tandem::actor_system& sys, rpc::session_handle peer) {
+/// Spawns the client and its session over `conn`; runs until both are done.
+int run_client(tandem::actor_system& sys, std::unique_ptr<rpc::connection> conn) {
   auto report = std::make_shared<demo::client_report>();
-  sys.spawn<demo::client>(peer, report);
+  auto client = sys.spawn<demo::client>(report);
+  rpc::session_options opts;
+  opts.notifications = client;
+  opts.name = "demo-client";
+  auto peer = rpc::spawn_session(sys, std::move(conn), opts);
+  tandem::send(client, demo::begin_calls{peer});
   sys.await_all_actors_done();
   return report->failures == 0 && report->calls > 0 ? 0 : 1;
 }
@@ -50,8 +56,7 @@ int in_process(const char* self) {
   server.methods = demo::make_service();
   server.name = "demo-server";
   rpc::spawn_session(sys, std::move(server_end), server);
-  auto peer = rpc::spawn_session(sys, std::move(client_end));
-  int rc = run_client(sys, peer);
+  int rc = run_client(sys, std::move(client_end));
   std::printf("\nNext, over the network:\n"
               "  %s serve --static build/wasm/examples/browser_page/site\n"
               "      serves ws://127.0.0.1:8080/rpc and tcp://127.0.0.1:8081; open http://127.0.0.1:8080/\n"
@@ -70,8 +75,7 @@ int client(const std::string& url) {
   std::printf("tandem rpc_session_demo: client of %s\n\n", url.c_str());
   std::fflush(stdout);
   tandem::actor_system sys;
-  auto peer = rpc::spawn_session(sys, std::move(*conn));
-  return run_client(sys, peer);
+  return run_client(sys, std::move(*conn));
 }
 
 bool parse_port(const char* text, std::uint16_t& out) {
