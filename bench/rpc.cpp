@@ -1,0 +1,276 @@
+// rpc: JSON-RPC calls per second and p50/p99 latency of `add`, with C calls
+// outstanding on one connection (--concurrency, default 1).
+//
+//   --impl tandem-inproc  a tandem client session calling a tandem server
+//                         session over the in-process transport (codec both ways)
+//   --impl tandem-tcp     the load generator below against rpc's own tandem
+//                         server (serve(), demo service) over TCP
+//   --impl tandem-ws      the same over WebSocket
+//   --impl node-ws        the same generator against --url (the node reference,
+//                         bench/rpc_node_server.mjs, started by bench/run)
+//
+// The network load generator is plain Boost.Asio/Beast (no tandem code), so
+// tandem's server and node's are driven identically. Latency is per call,
+// from writing the request to reading its response.
+
+#include "bench_support.hpp"
+#include "../examples/rpc_session_demo/demo_service.hpp"
+
+#include <tandem/session.hpp>
+#include <tandem/session/serve.hpp>
+#include <tandem/tandem.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace websocket = boost::beast::websocket;
+using tcp = asio::ip::tcp;
+using bench::clock;
+using tandem::session::json;
+
+struct result {
+  double seconds = 0;
+  std::vector<double> latencies_us;
+};
+
+std::string request_frame(long id) {
+  return R"({"jsonrpc":"2.0","method":"add","params":[)" + std::to_string(id) + R"(,1],"id":)" +
+         std::to_string(id) + "}";
+}
+
+/// The id of a response frame and a check of its result (id + 1).
+long response_id(const std::string& frame) {
+  auto j = json::parse(frame);
+  long id = j.at("id").get<long>();
+  bench::check(j.at("result").get<long>() == id + 1, "wrong result: " + frame);
+  return id;
+}
+
+/// Keeps `concurrency` calls outstanding until `n` are answered: one
+/// connection, requests written as answers come back.
+template <class Transport>
+result drive(Transport& t, long n, long concurrency) {
+  result r;
+  r.latencies_us.reserve(static_cast<std::size_t>(n));
+  std::vector<clock::time_point> sent(static_cast<std::size_t>(n));
+  long next = 0, done = 0;
+  auto t0 = clock::now();
+  for (; next < std::min(n, concurrency); ++next) {
+    sent[static_cast<std::size_t>(next)] = clock::now();
+    t.write(request_frame(next));
+  }
+  t.flush();
+  while (done < n) {
+    long id = response_id(t.read());
+    r.latencies_us.push_back(std::chrono::duration<double, std::micro>(clock::now() - sent[static_cast<std::size_t>(id)]).count());
+    ++done;
+    if (next < n) {
+      sent[static_cast<std::size_t>(next)] = clock::now();
+      t.write(request_frame(next));
+      ++next;
+    }
+    if (!t.pending_reads())
+      t.flush();
+  }
+  r.seconds = bench::seconds_since(t0);
+  return r;
+}
+
+/// Newline-delimited JSON over a blocking socket.
+struct tcp_transport {
+  explicit tcp_transport(std::uint16_t port) : socket(io) {
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+    socket.set_option(tcp::no_delay{true});
+  }
+  void write(std::string f) {
+    out += f;
+    out += '\n';
+  }
+  void flush() {
+    asio::write(socket, asio::buffer(out));
+    out.clear();
+  }
+  bool pending_reads() { return false; }
+  std::string read() {
+    auto n = asio::read_until(socket, buf, '\n');
+    std::string line(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + static_cast<long>(n) - 1);
+    buf.consume(n);
+    return line;
+  }
+  asio::io_context io;
+  tcp::socket socket;
+  asio::streambuf buf;
+  std::string out;
+};
+
+/// One text frame per message over a blocking WebSocket.
+struct ws_transport {
+  ws_transport(const std::string& host, const std::string& port, const std::string& path) : ws(io) {
+    tcp::resolver resolver{io};
+    asio::connect(ws.next_layer(), resolver.resolve(host, port));
+    ws.next_layer().set_option(tcp::no_delay{true});
+    ws.handshake(host + ":" + port, path);
+    ws.text(true);
+  }
+  void write(std::string f) { out.push_back(std::move(f)); }
+  void flush() {
+    for (auto& f : out)
+      ws.write(asio::buffer(f));
+    out.clear();
+  }
+  bool pending_reads() { return false; }
+  std::string read() {
+    buffer.clear();
+    ws.read(buffer);
+    return boost::beast::buffers_to_string(buffer.data());
+  }
+  ~ws_transport() {
+    boost::system::error_code ec;
+    ws.close(websocket::close_code::normal, ec);
+  }
+  asio::io_context io;
+  websocket::stream<tcp::socket> ws;
+  boost::beast::flat_buffer buffer;
+  std::vector<std::string> out;
+};
+
+/// A tandem client session over the in-process transport: `concurrency`
+/// calls outstanding, each completion issuing the next.
+result drive_in_process(long n, long concurrency, int threads) {
+  tandem::actor_system sys{std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{static_cast<std::size_t>(threads), 100})};
+  auto [server_end, client_end] = tandem::session::make_in_process_pair();
+  tandem::session::session_options server;
+  server.methods = demo::make_service();
+  tandem::session::spawn_session(sys, std::move(server_end), server);
+  auto peer = tandem::session::spawn_session(sys, std::move(client_end));
+  result r;
+  r.latencies_us.reserve(static_cast<std::size_t>(n));
+  std::mutex m;
+  std::condition_variable cv;
+  long next = 0, done = 0;
+  auto t0 = clock::now();
+  std::function<void()> issue = [&] {
+    long id;
+    {
+      std::lock_guard<std::mutex> g{m};
+      if (next >= n)
+        return;
+      id = next++;
+    }
+    auto sent = clock::now();
+    peer.call<json>("add", json::array({id, 1})).on_complete([&, id, sent](tandem::expected<json> v) {
+      bench::check(v.has_value() && v.value() == id + 1, "wrong in-process result");
+      double us = std::chrono::duration<double, std::micro>(clock::now() - sent).count();
+      {
+        std::lock_guard<std::mutex> g{m};
+        r.latencies_us.push_back(us);
+        if (++done == n)
+          cv.notify_one();
+      }
+      issue();
+    });
+  };
+  for (long i = 0; i < std::min(n, concurrency); ++i)
+    issue();
+  std::unique_lock<std::mutex> lock{m};
+  cv.wait(lock, [&] { return done == n; });
+  r.seconds = bench::seconds_since(t0);
+  lock.unlock();
+  peer.close();
+  sys.await_all_actors_done();
+  return r;
+}
+
+double percentile(std::vector<double> xs, double p) {
+  if (xs.empty())
+    return 0;
+  std::sort(xs.begin(), xs.end());
+  return xs[std::min(xs.size() - 1, static_cast<std::size_t>(p * static_cast<double>(xs.size())))];
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // bench_support's parser knows tandem/caf/tandem-coop only: take --impl here.
+  std::string impl = "tandem-ws";
+  std::vector<char*> rest{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    if (std::string{argv[i]} == "--impl" && i + 1 < argc)
+      impl = argv[++i];
+    else
+      rest.push_back(argv[i]);
+  }
+  auto a = bench::parse(static_cast<int>(rest.size()), rest.data(), 20000, {"concurrency", "port", "url"});
+  a.impl = impl;
+  long concurrency = a.get("concurrency", 1);
+
+  std::unique_ptr<tandem::actor_system> sys;
+  std::unique_ptr<tandem::session::network_server> server;
+  if (impl == "tandem-tcp" || impl == "tandem-ws") {
+    sys = std::make_unique<tandem::actor_system>(
+        std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{static_cast<std::size_t>(a.threads), 100}));
+    tandem::session::session_options s;
+    s.methods = demo::make_service();
+    auto started = tandem::session::serve(*sys, {}, s);
+    bench::check(started.has_value(), "serve failed");
+    server = std::move(*started);
+  } else if (impl != "tandem-inproc" && impl != "node-ws") {
+    bench::fail("--impl must be tandem-inproc, tandem-tcp, tandem-ws or node-ws");
+  }
+  std::string node_url = a.extra.count("url") ? a.extra.at("url") : "";
+  if (impl == "node-ws" && node_url.rfind("ws://", 0) != 0)
+    bench::fail("node-ws needs --url ws://HOST:PORT/rpc");
+
+  std::vector<double> all_latencies;
+  auto once = [&](long n) {
+    result r;
+    if (impl == "tandem-inproc") {
+      r = drive_in_process(n, concurrency, a.threads);
+    } else if (impl == "tandem-tcp") {
+      tcp_transport t{server->tcp_port()};
+      r = drive(t, n, concurrency);
+    } else {
+      std::string url = impl == "tandem-ws" ? server->websocket_url() : node_url;
+      auto hostport = url.substr(5, url.find('/', 5) - 5);
+      auto colon = hostport.rfind(':');
+      ws_transport t{hostport.substr(0, colon), hostport.substr(colon + 1), url.substr(url.find('/', 5))};
+      r = drive(t, n, concurrency);
+    }
+    if (n == a.n)
+      all_latencies.insert(all_latencies.end(), r.latencies_us.begin(), r.latencies_us.end());
+    return r.seconds;
+  };
+  // Latency figures need the samples first: run, then report them with it.
+  std::vector<double> samples, cpu;
+  for (int i = 0; i < a.warmup; ++i)
+    once(std::max(a.n / 10, 1L));
+  for (int i = 0; i < a.iterations; ++i) {
+    double c0 = bench::cpu_seconds();
+    samples.push_back(once(a.n));
+    cpu.push_back(bench::cpu_seconds() - c0);
+  }
+  double med = bench::median(samples);
+  std::string params = "concurrency=" + std::to_string(concurrency) + ",msgs=" + std::to_string(a.n);
+  std::printf("bench=rpc impl=%s params=%s threads=%d median_s=%.6f msgs_per_s=%.0f ns_per_msg=%.1f rss_kb=%ld "
+              "iterations=%d cpu_ns_per_msg=%.1f samples_s=%s cpu_s=%s x_p50_us=%.1f x_p99_us=%.1f\n",
+              impl.c_str(), params.c_str(), a.threads, med, static_cast<double>(a.n) / med,
+              med * 1e9 / static_cast<double>(a.n), bench::peak_rss_kb(), a.iterations,
+              bench::median(cpu) * 1e9 / static_cast<double>(a.n), bench::join_samples(samples).c_str(),
+              bench::join_samples(cpu).c_str(), percentile(all_latencies, 0.5), percentile(all_latencies, 0.99));
+  std::fflush(stdout);
+  if (server)
+    server->stop();
+  return 0;
+}
