@@ -82,6 +82,13 @@ struct caf_pool::impl {
     cfg.set("scheduler.max-throughput", opts.throughput);
     cfg.set("work-stealing.relaxed-sleep-duration",
             caf::timespan{std::chrono::duration_cast<caf::timespan>(opts.idle_sleep)});
+    if (opts.prompt_external_wakeup) {
+      // CAF's moderate phase sleeps 50 us at a time for 25 ms in sleep_for,
+      // which no enqueue can interrupt; without it an idle worker goes from
+      // spinning straight to its condition variable, which external_enqueue
+      // signals.
+      cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
+    }
     return cfg;
   }
 

@@ -26,6 +26,11 @@ public:
     /// default, 10 ms, delays the first message to an actor woken on a busy
     /// worker by up to that long; shorter costs a little idle CPU.
     std::chrono::microseconds idle_sleep{1000};
+    /// Work scheduled from a thread outside the pool (an I/O thread posting a
+    /// network frame) wakes an idle worker at once. Off, an idle worker spends
+    /// CAF's 25 ms "moderate" phase in uninterruptible 50 us sleeps, which
+    /// put ~100 us on every such hop (4x an RPC round trip on loopback).
+    bool prompt_external_wakeup = true;
   };
 
   caf_pool();
