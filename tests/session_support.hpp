@@ -2,9 +2,10 @@
 
 // Helpers for the session tests: a session on the deterministic backend
 // talking to a raw peer (the other end of an in-process pair, driven by the
-// test with exact frames), and a demo-like service.
+// test with exact frames), and the demo service of protocol.md (the same one
+// the demo program serves).
 
-#include "session_demo_service.hpp"
+#include "../examples/rpc_session_demo/demo_service.hpp"
 #include "test_support.hpp"
 
 #include <tandem/session.hpp>

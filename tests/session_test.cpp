@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 namespace rpc = tandem::session;
 using rpc::json;
 using rpc::rpc_error;
-using tandem_test::demo_service;
+using demo::make_service;
 using tandem_test::parse_frame;
 using tandem_test::raw_peer_fixture;
 
@@ -29,7 +29,7 @@ struct session_pair {
                         std::uint64_t seed = 7)
       : sched(seed), sys(sched) {
     if (!server_opts.methods)
-      server_opts.methods = demo_service();
+      server_opts.methods = make_service();
     auto [a, b] = rpc::make_in_process_pair();
     server = rpc::spawn_session(sys, std::move(a), std::move(server_opts));
     client = rpc::spawn_session(sys, std::move(b), std::move(client_opts));
@@ -202,7 +202,7 @@ BOOST_AUTO_TEST_CASE(the_caller_cancels_a_pending_call) {
 BOOST_AUTO_TEST_CASE(the_peer_cancels_an_incoming_call_and_its_later_answer_is_dropped) {
   raw_peer_fixture f{[] {
     rpc::session_options o;
-    o.methods = demo_service();
+    o.methods = make_service();
     return o;
   }()};
   auto frames = f.exchange(R"({"jsonrpc":"2.0","method":"delay","params":{"ms":100,"value":1},"id":"d1"})");
@@ -298,7 +298,7 @@ BOOST_AUTO_TEST_CASE(a_stream_arrives_in_order_before_its_result) {
   });
   auto [a, b] = rpc::make_in_process_pair();
   rpc::session_options server_opts;
-  server_opts.methods = demo_service();
+  server_opts.methods = make_service();
   rpc::spawn_session(sys, std::move(a), server_opts);
   rpc::session_options client_opts;
   client_opts.notifications = caller;
@@ -310,7 +310,7 @@ BOOST_AUTO_TEST_CASE(a_stream_arrives_in_order_before_its_result) {
 }
 
 BOOST_AUTO_TEST_CASE(stream_items_carry_the_call_id_and_reach_on_stream_before_the_result) {
-  auto svc = demo_service();
+  auto svc = make_service();
   svc->add("count", [](std::vector<int> params, rpc::call_context& ctx) {
     int n = params.at(0);
     auto promise = ctx.promise<int>();
@@ -366,7 +366,7 @@ BOOST_AUTO_TEST_CASE(a_stream_on_the_wire_names_its_call) {
 
 BOOST_AUTO_TEST_CASE(both_ends_call_each_other) {
   // The server's handler asks the client before it answers.
-  auto server_svc = demo_service();
+  auto server_svc = make_service();
   server_svc->add("greet", [](rpc::call_context& ctx) {
     auto promise = ctx.promise<std::string>();
     ctx.peer().call<std::string>(ctx.self(), "whoami", nullptr, 1s)
@@ -391,7 +391,7 @@ BOOST_AUTO_TEST_CASE(both_ends_call_each_other) {
 }
 
 BOOST_AUTO_TEST_CASE(handler_errors_become_answers_and_the_session_lives_on) {
-  auto svc = demo_service();
+  auto svc = make_service();
   svc->add("throws", [](json) -> int { throw std::runtime_error("boom"); });
   svc->add("unknown_throw", [](json) -> int { throw 42; });
   svc->add("expected_error", [](json) -> tandem::expected<int> {
@@ -494,7 +494,7 @@ BOOST_AUTO_TEST_CASE(sessions_run_on_every_backend) {
                                 },
                                 [self](tandem_test::stop) { self->quit(); }};
       });
-      auto svc = demo_service();
+      auto svc = make_service();
       svc->add("elsewhere", [helper](rpc::call_context& ctx) {
         auto p = ctx.promise<int>();
         tandem::send(helper, p);

@@ -2,7 +2,8 @@
 
 // The demo service of protocol.md: add, echo, delay, fail, ticks. Waiting is
 // done with timers on the session actor (delayed messages), never by
-// blocking a thread. Shared by the demo program, the tests and the benchmark.
+// blocking a thread. The one copy: the demo program, the session tests, the
+// fuzzer and the benchmark all use it.
 
 #include <tandem/session.hpp>
 

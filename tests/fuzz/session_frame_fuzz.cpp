@@ -8,7 +8,7 @@
 // sends must be valid JSON. Crashes, sanitizer reports, leaks and invalid
 // output are findings.
 
-#include "../session_demo_service.hpp"
+#include "../../examples/rpc_session_demo/demo_service.hpp"
 
 #include <tandem/runtime/deterministic.hpp>
 #include <tandem/session.hpp>
@@ -29,7 +29,7 @@ namespace {
 
 std::shared_ptr<const rpc::service> fuzz_service() {
   static const auto svc = [] {
-    auto s = tandem_test::demo_service();
+    auto s = demo::make_service();
     s->add("subtract", [](const rpc::json& p) -> rpc::json {
       if (p.is_array() && p.size() == 2)
         return p[0].get<double>() - p[1].get<double>();
