@@ -85,7 +85,11 @@ behavior session_actor::make_behavior() {
   self_handle_ = session_handle{this_actor(), shared_};
   conn_->start(this_actor());
   return behavior{
-    [this](inbound_frame& f) { on_frame(f.text); },
+    [this](inbound_frame& f) {
+      on_frame(f.text);
+      if (conn_)
+        conn_->frame_processed();
+    },
     [this](transport_closed& c) { on_closed(c.reason); },
     [this](outgoing_call& c) -> response_promise<call_outcome> {
       response_promise<call_outcome> promise;

@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -48,6 +49,7 @@ tandem::actor spawn_echo(tandem::actor_system& sys, std::shared_ptr<ts::connecti
         [conn, frames](ts::inbound_frame& f) {
           frames->push(f.text);
           conn->write(std::move(f.text));
+          conn->frame_processed();
         },
         [self, conn, closes](ts::transport_closed& c) {
           closes->push({conn->peer(), c.reason});
@@ -296,6 +298,58 @@ BOOST_AUTO_TEST_CASE(slow_reader_is_paused_and_others_stay_responsive) {
   BOOST_CHECK_EQUAL(echoed, written.load());
 }
 
+BOOST_AUTO_TEST_CASE(a_session_that_falls_behind_stops_the_reading) {
+  // The owner takes frames but has not processed them yet: the transport
+  // holds at max_inbound_frames and reads on once half are processed.
+  ts::server_options o;
+  o.limits.max_inbound_frames = 8;
+  tandem::actor_system sys{std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{2, 100})};
+  auto got = std::make_shared<collector<std::string>>();
+  std::shared_ptr<ts::connection> held;
+  std::mutex held_mutex;
+  auto started = ts::network_server::start(o, [&](std::unique_ptr<ts::connection> c) {
+    std::shared_ptr<ts::connection> conn = std::move(c);
+    auto sink = sys.spawn([got](tandem::actor_base* self) {
+      return tandem::behavior{[got](ts::inbound_frame& f) { got->push(f.text); },
+                              [self](ts::transport_closed&) { self->quit(); }};
+    });
+    conn->start(sink);
+    std::lock_guard<std::mutex> guard{held_mutex};
+    held = conn;
+  });
+  BOOST_REQUIRE(started.has_value());
+  auto server = std::move(*started);
+  {
+    raw_ws w{server->websocket_port()};
+    for (int i = 0; i < 100; ++i)
+      w.send_text("[" + std::to_string(i) + "]");
+    BOOST_REQUIRE(eventually([&] { return got->size() >= 8; }));
+    std::this_thread::sleep_for(300ms); // loose: without the bound all 100 arrive at once
+    BOOST_CHECK_EQUAL(got->size(), 8u);
+    auto conn = [&] {
+      std::lock_guard<std::mutex> guard{held_mutex};
+      return held;
+    }();
+    BOOST_REQUIRE(conn);
+    for (int i = 0; i < 3; ++i)
+      conn->frame_processed();
+    std::this_thread::sleep_for(100ms);
+    BOOST_CHECK_EQUAL(got->size(), 8u); // 5 unprocessed: still above half
+    std::size_t processed = 3;
+    BOOST_REQUIRE(eventually([&] {
+      while (processed < got->size()) {
+        conn->frame_processed();
+        ++processed;
+      }
+      return got->size() == 100;
+    }));
+    auto frames = got->items();
+    for (int i = 0; i < 100; ++i)
+      BOOST_CHECK_EQUAL(frames[static_cast<std::size_t>(i)], "[" + std::to_string(i) + "]");
+  }
+  server->stop();
+}
+
 BOOST_AUTO_TEST_CASE(stop_writes_what_is_queued_then_closes_everyone) {
   ts::server_options o;
   o.stop_grace = 300ms; // the raw WebSocket peer below never answers the close
@@ -355,6 +409,20 @@ BOOST_AUTO_TEST_CASE(connect_errors_are_values) {
   auto refused = ts::connect("tcp://127.0.0.1:" + std::to_string(port));
   BOOST_REQUIRE(!refused.has_value());
   BOOST_TEST(refused.error_value().message().find("cannot connect") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(connect_gives_up_after_its_timeout) {
+  // A listener that never accepts: the TCP connect completes from the
+  // backlog, the WebSocket handshake would wait forever.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor mute{io, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+  auto url = "ws://127.0.0.1:" + std::to_string(mute.local_endpoint().port()) + "/rpc";
+  auto t0 = std::chrono::steady_clock::now();
+  auto conn = ts::connect(url, {}, 200ms);
+  auto took = std::chrono::steady_clock::now() - t0;
+  BOOST_REQUIRE(!conn.has_value());
+  BOOST_TEST(conn.error_value().message().find("timed out") != std::string::npos);
+  BOOST_TEST((took < 5s)); // loose: the point is that it returns at all
 }
 
 BOOST_AUTO_TEST_SUITE_END()

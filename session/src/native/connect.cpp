@@ -5,11 +5,14 @@
 #include "native/websocket_connection.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <charconv>
+#include <chrono>
+#include <optional>
 
 namespace tandem::session {
 
@@ -61,32 +64,69 @@ expected<parsed_url> parse_url(std::string_view url) {
 
 } // namespace
 
-expected<std::unique_ptr<connection>> connect(std::string_view url, connection_limits limits) {
+/// Runs the connection's I/O context on the calling thread (its own thread
+/// has not started yet) until the step in progress has completed.
+void run_step(asio::io_context& io, const std::optional<boost::system::error_code>& step) {
+  while (!step && io.run_one() > 0) {
+  }
+}
+
+expected<std::unique_ptr<connection>> connect(std::string_view url, connection_limits limits,
+                                              std::chrono::milliseconds timeout) {
   auto parsed = parse_url(url);
   if (!parsed)
     return parsed.error_value();
   auto io = std::make_shared<native::io_thread>();
-  auto strand = asio::make_strand(io->context());
-  boost::system::error_code ec;
-  tcp::resolver resolver{io->context()};
-  auto endpoints = resolver.resolve(parsed->host, parsed->port, ec);
-  if (ec)
-    return error{errc::receiver_down, "cannot resolve " + parsed->host + ": " + ec.message()};
-  tcp::socket socket{strand};
-  asio::connect(socket, endpoints, ec);
-  if (ec)
-    return error{errc::receiver_down, "cannot connect to " + std::string{url} + ": " + ec.message()};
+  auto& context = io->context();
+  auto strand = asio::make_strand(context);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto timed_out = [&] { return std::chrono::steady_clock::now() >= deadline; };
+  std::optional<boost::system::error_code> step;
+
+  // Every step is asynchronous so that the deadline can cut it short: name
+  // resolution under a timer, connect and handshake under the stream's expiry.
+  tcp::resolver resolver{context};
+  tcp::resolver::results_type endpoints;
+  asio::steady_timer resolve_deadline{context, deadline};
+  resolve_deadline.async_wait([&](const boost::system::error_code& ec) {
+    if (!ec)
+      resolver.cancel();
+  });
+  resolver.async_resolve(parsed->host, parsed->port,
+                         [&](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+                           endpoints = std::move(results);
+                           step = ec;
+                         });
+  run_step(context, step);
+  resolve_deadline.cancel();
+  context.poll(); // the cancelled wait refers to locals: let it finish here
+  if (*step)
+    return error{errc::receiver_down, timed_out() ? "cannot resolve " + parsed->host + ": timed out"
+                                                  : "cannot resolve " + parsed->host + ": " + step->message()};
+
+  beast::tcp_stream stream{strand};
+  stream.expires_at(deadline);
+  step.reset();
+  stream.async_connect(endpoints, [&](const boost::system::error_code& ec, const tcp::endpoint&) { step = ec; });
+  run_step(context, step);
+  if (*step)
+    return error{errc::receiver_down, "cannot connect to " + std::string{url} + ": " +
+                                          (*step == beast::error::timeout ? std::string{"timed out"} : step->message())};
 
   std::shared_ptr<native::socket_connection> impl;
   if (parsed->scheme == "tcp") {
-    impl = std::make_shared<native::tcp_connection>(io, strand, std::move(socket), limits);
+    stream.expires_never();
+    impl = std::make_shared<native::tcp_connection>(io, strand, stream.release_socket(), limits);
   } else {
-    native::websocket_connection::stream_type ws{std::move(socket)};
-    beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
-    beast::error_code hec;
-    ws.handshake(parsed->host + ":" + parsed->port, parsed->path, hec);
-    if (hec)
-      return error{errc::receiver_down, "WebSocket handshake with " + std::string{url} + " failed: " + hec.message()};
+    native::websocket_connection::stream_type ws{std::move(stream)};
+    step.reset();
+    ws.async_handshake(parsed->host + ":" + parsed->port, parsed->path,
+                       [&](const boost::system::error_code& ec) { step = ec; });
+    run_step(context, step);
+    if (*step)
+      return error{errc::receiver_down, "WebSocket handshake with " + std::string{url} + " failed: " +
+                                            (*step == beast::error::timeout ? std::string{"timed out"}
+                                                                            : step->message())};
     native::websocket_connection::configure(ws, limits, false);
     impl = std::make_shared<native::websocket_connection>(io, strand, std::move(ws), limits, std::string{url});
   }

@@ -5,6 +5,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 namespace tandem::session::native {
 
 socket_connection::socket_connection(std::shared_ptr<io_thread> io, strand_type strand,
@@ -85,15 +87,36 @@ void socket_connection::abort(error reason) {
 void socket_connection::deliver(std::string frame) {
   if (done_ || closing_)
     return;
+  inbound_frames_.fetch_add(1, std::memory_order_relaxed);
   tandem::send(session_, inbound_frame{std::move(frame)});
+}
+
+std::size_t socket_connection::inbound_cap() const noexcept {
+  return std::max<std::size_t>(limits_.max_inbound_frames, 2);
+}
+
+void socket_connection::frame_processed() {
+  auto before = inbound_frames_.fetch_sub(1, std::memory_order_acq_rel);
+  // Reading paused at the cap; the count passes half of it exactly once on
+  // the way down: that is when the strand should look again.
+  if (before - 1 == inbound_cap() / 2) {
+    auto self = shared_from_this();
+    io_->post(strand_, [self] { self->maybe_resume_reading(); });
+  }
+}
+
+bool socket_connection::over_limits() const noexcept {
+  return outbound_bytes_.load(std::memory_order_relaxed) > limits_.max_outbound_bytes ||
+         inbound_frames_.load(std::memory_order_acquire) >= inbound_cap();
 }
 
 void socket_connection::read_done() {
   if (closing_ || done_)
     return;
-  if (outbound_bytes_.load(std::memory_order_relaxed) > limits_.max_outbound_bytes) {
-    // Back-pressure: the peer does not read its answers fast enough; stop
-    // taking its requests until the queue has drained below half.
+  if (over_limits()) {
+    // Back-pressure: the peer does not read its answers fast enough, or its
+    // session does not keep up with its requests; stop taking them until
+    // both have come down to half.
     read_paused_ = true;
     return;
   }
@@ -102,7 +125,8 @@ void socket_connection::read_done() {
 
 void socket_connection::maybe_resume_reading() {
   if (read_paused_ && !closing_ && !done_ &&
-      outbound_bytes_.load(std::memory_order_relaxed) <= limits_.max_outbound_bytes / 2) {
+      outbound_bytes_.load(std::memory_order_relaxed) <= limits_.max_outbound_bytes / 2 &&
+      inbound_frames_.load(std::memory_order_acquire) <= inbound_cap() / 2) {
     read_paused_ = false;
     start_read();
   }

@@ -1,8 +1,10 @@
 #pragma once
 
 // What the TCP and WebSocket connections share: the outbound queue with its
-// byte count (the back-pressure policy of connection_limits: stop reading
-// the peer while queued bytes exceed max_outbound_bytes, resume below half),
+// byte count and the count of frames delivered but not yet processed (the
+// back-pressure policy of connection_limits: stop reading the peer while
+// queued bytes exceed max_outbound_bytes or unprocessed frames reach
+// max_inbound_frames, resume once both are down to half),
 // delivery of frames and of the single transport_closed to the session
 // actor, and the close sequence. Everything but write() and the counters runs
 // on the connection's strand.
@@ -37,6 +39,8 @@ public:
   void close();
   /// Closes now, dropping queued frames (server stop after its grace period).
   void abort(error reason);
+  /// The session handled a delivered frame (any thread).
+  void frame_processed();
   const std::string& peer() const noexcept { return peer_; }
   const connection_limits& limits() const noexcept { return limits_; }
   std::size_t outbound_bytes() const noexcept { return outbound_bytes_.load(std::memory_order_relaxed); }
@@ -54,7 +58,7 @@ protected:
 
   /// A complete inbound frame.
   void deliver(std::string frame);
-  /// A read finished; read again unless paused or closing.
+  /// A read finished; read again unless paused (back-pressure) or closing.
   void read_done();
   void on_written(std::size_t bytes, const boost::system::error_code& ec);
   void on_shutdown_done();
@@ -77,6 +81,8 @@ private:
   void push(std::string counted_frame);
   void finish(error reason);
   void maybe_resume_reading();
+  bool over_limits() const noexcept;
+  std::size_t inbound_cap() const noexcept;
 
   connection_limits limits_;
   std::string peer_;
@@ -89,6 +95,7 @@ private:
   bool done_ = false;      // transport_closed delivered
   error close_reason_;
   std::atomic<std::size_t> outbound_bytes_{0};
+  std::atomic<std::size_t> inbound_frames_{0}; // delivered, not yet processed
   std::atomic<bool> closed_flag_{false};
 };
 
@@ -105,6 +112,7 @@ public:
   error write(std::string frame) override { return impl_->write(std::move(frame)); }
   void close() override { impl_->close(); }
   std::string peer() const override { return impl_->peer(); }
+  void frame_processed() override { impl_->frame_processed(); }
 
   const std::shared_ptr<socket_connection>& impl() const noexcept { return impl_; }
 

@@ -33,6 +33,11 @@ struct connection_limits {
   /// Outbound bytes queued but not yet written above which the transport
   /// stops reading this peer's requests until the queue drains below half.
   std::size_t max_outbound_bytes = 8u << 20;
+  /// Frames delivered to the session but not yet handled (frame_processed)
+  /// above which the transport stops reading until half of them are handled:
+  /// a session that falls behind holds a bounded backlog, not the peer's
+  /// whole stream, in its mailbox.
+  std::size_t max_inbound_frames = 256;
 };
 
 /// The outbound half of a transport, used only by the session actor that
@@ -55,6 +60,11 @@ public:
 
   /// A short description of the peer for logs ("tcp://127.0.0.1:5123").
   virtual std::string peer() const = 0;
+
+  /// The owner has handled one `inbound_frame`; callable from any thread.
+  /// Owners must call it once per frame: transports that bound their inbound
+  /// side (connection_limits::max_inbound_frames) stop reading otherwise.
+  virtual void frame_processed() {}
 };
 
 } // namespace tandem::session
