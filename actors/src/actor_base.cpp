@@ -1,6 +1,7 @@
 #include <tandem/actors/actor_base.hpp>
 #include <tandem/actors/actor_system.hpp>
 #include <tandem/actors/detail/request_table.hpp>
+#include <tandem/runtime/detail/handoff.hpp>
 
 #include <algorithm>
 #include <exception>
@@ -147,6 +148,9 @@ actor_base::owner_state& actor_base::owned() {
 error actor_base::deliver(actor_base* dest, detail::message* msg) {
   switch (dest->mailbox_.push(msg, droppable(*msg))) {
     case push_result::accepted:
+      // The sender goes on sending: whoever it woke before must not wait
+      // for it in a hand-off slot that other threads cannot see.
+      detail::publish_handoff();
       return {};
     case push_result::wake_reader:
       dest->add_ref(); // handed over to the scheduler
