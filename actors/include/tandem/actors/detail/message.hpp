@@ -1,9 +1,12 @@
 #pragma once
 
 #include <tandem/actors/detail/intrusive_ptr.hpp>
+#include <tandem/actors/detail/message_pool.hpp>
 #include <tandem/actors/detail/type_key.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <typeinfo>
 #include <utility>
@@ -40,6 +43,17 @@ struct message {
   message(const message&) = delete;
   message& operator=(const message&) = delete;
   virtual ~message() = default;
+
+  // Every message lives in the per-thread message pool (message_pool.hpp);
+  // over-aligned payloads take the global aligned allocation.
+  static void* operator new(std::size_t size) { return allocate_message(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { free_message(p, size); }
+  static void* operator new(std::size_t size, std::align_val_t align) {
+    return ::operator new(size, align);
+  }
+  static void operator delete(void* p, std::size_t size, std::align_val_t align) noexcept {
+    ::operator delete(p, size, align);
+  }
 
   /// Readable payload type, for errors.
   virtual std::string type_name() const = 0;

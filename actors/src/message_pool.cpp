@@ -1,0 +1,206 @@
+#include <tandem/actors/detail/message_pool.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+
+#if defined(__SANITIZE_ADDRESS__)
+#  define TANDEM_MESSAGE_POOL 0
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define TANDEM_MESSAGE_POOL 0
+#  endif
+#endif
+#ifndef TANDEM_MESSAGE_POOL
+#  define TANDEM_MESSAGE_POOL 1
+#endif
+
+namespace tandem::detail {
+
+#if TANDEM_MESSAGE_POOL
+
+namespace {
+
+constexpr std::size_t granule = 16;
+constexpr std::size_t class_count = 16; // blocks of 16, 32, ..., 256 bytes
+constexpr std::size_t largest = granule * class_count;
+// Chunks are aligned to their size, so a block finds its chunk's header (and
+// so its owner) by masking its address.
+constexpr std::size_t chunk_size = 64 * 1024;
+constexpr std::size_t chunk_header = 64;
+
+struct free_block {
+  free_block* next;
+};
+
+struct heap;
+
+struct chunk {
+  heap* owner;
+};
+
+struct alignas(64) size_class {
+  free_block* local = nullptr; // owner only
+  char* bump = nullptr;        // owner only: the rest of the current chunk
+  char* end = nullptr;
+  // Blocks other threads freed, pushed with a CAS; the owner takes all at once.
+  alignas(64) std::atomic<free_block*> remote{nullptr};
+};
+
+struct heap {
+  size_class classes[class_count];
+  heap* next_orphan = nullptr;
+  // The fallback heap (for threads past their pool's teardown) is shared:
+  // allocating from it takes this lock; freeing into it is a remote push.
+  bool shared = false;
+  std::mutex lock;
+};
+
+struct globals {
+  std::mutex orphans_lock;
+  heap* orphans = nullptr;
+  heap fallback;
+  globals() { fallback.shared = true; }
+};
+
+globals& global() {
+  // Never destroyed: threads may free messages during static destruction.
+  static auto* g = new globals;
+  return *g;
+}
+
+thread_local heap* this_heap = nullptr;
+
+// Hands the thread's heap on when the thread exits; later allocations of
+// this thread (other thread-local destructors) use the shared fallback.
+struct heap_owner {
+  ~heap_owner() {
+    auto* h = this_heap;
+    auto& g = global();
+    this_heap = &g.fallback;
+    if (h == nullptr || h == &g.fallback)
+      return;
+    std::lock_guard<std::mutex> guard{g.orphans_lock};
+    h->next_orphan = g.orphans;
+    g.orphans = h;
+  }
+};
+thread_local heap_owner this_heap_owner;
+
+heap* attach_heap() {
+  (void)&this_heap_owner; // registers the destructor for this thread
+  auto& g = global();
+  heap* h = nullptr;
+  {
+    std::lock_guard<std::mutex> guard{g.orphans_lock};
+    if (g.orphans != nullptr) {
+      h = g.orphans;
+      g.orphans = h->next_orphan;
+      h->next_orphan = nullptr;
+    }
+  }
+  if (h == nullptr)
+    h = new heap;
+  this_heap = h;
+  return h;
+}
+
+void* refill(heap* h, size_class& c, std::size_t block) {
+  void* mem = std::aligned_alloc(chunk_size, chunk_size);
+  if (mem == nullptr)
+    throw std::bad_alloc{};
+  auto* ch = static_cast<chunk*>(mem);
+  ch->owner = h;
+  c.bump = static_cast<char*>(mem) + chunk_header;
+  c.end = static_cast<char*>(mem) + chunk_size;
+  void* p = c.bump;
+  c.bump += block;
+  return p;
+}
+
+void* allocate_from(heap* h, std::size_t index) {
+  auto& c = h->classes[index];
+  if (auto* b = c.local) {
+    c.local = b->next;
+    return b;
+  }
+  if (c.remote.load(std::memory_order_relaxed) != nullptr) {
+    // acquire: pairs with the release push, so the freeing thread's last
+    // writes to these blocks happen before they are reused here.
+    if (auto* b = c.remote.exchange(nullptr, std::memory_order_acquire)) {
+      c.local = b->next;
+      return b;
+    }
+  }
+  auto block = (index + 1) * granule;
+  if (c.bump != nullptr && c.bump + block <= c.end) {
+    void* p = c.bump;
+    c.bump += block;
+    return p;
+  }
+  return refill(h, c, block);
+}
+
+} // namespace
+
+void* allocate_message(std::size_t size) {
+  if (size > largest)
+    return ::operator new(size);
+  auto index = (size + granule - 1) / granule - 1;
+  auto* h = this_heap;
+  if (h == nullptr)
+    h = attach_heap();
+  if (h->shared) {
+    std::lock_guard<std::mutex> guard{h->lock};
+    return allocate_from(h, index);
+  }
+  return allocate_from(h, index);
+}
+
+void free_message(void* p, std::size_t size) noexcept {
+  if (p == nullptr)
+    return;
+  if (size > largest) {
+    ::operator delete(p, size);
+    return;
+  }
+  auto index = (size + granule - 1) / granule - 1;
+  auto* owner =
+    reinterpret_cast<chunk*>(reinterpret_cast<std::uintptr_t>(p) & ~(chunk_size - 1))->owner;
+  auto* b = static_cast<free_block*>(p);
+  auto& c = owner->classes[index];
+  if (owner == this_heap && !owner->shared) {
+    b->next = c.local;
+    c.local = b;
+    return;
+  }
+  auto* head = c.remote.load(std::memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!c.remote.compare_exchange_weak(head, b, std::memory_order_release,
+                                           std::memory_order_relaxed));
+}
+
+bool message_pool_enabled() noexcept {
+  return true;
+}
+
+#else // AddressSanitizer: every message its own allocation
+
+bool message_pool_enabled() noexcept {
+  return false;
+}
+
+void* allocate_message(std::size_t size) {
+  return ::operator new(size);
+}
+
+void free_message(void* p, std::size_t size) noexcept {
+  ::operator delete(p, size);
+}
+
+#endif
+
+} // namespace tandem::detail

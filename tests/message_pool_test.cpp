@@ -1,0 +1,133 @@
+#include "test_support.hpp"
+
+#include <tandem/actors/detail/message.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <vector>
+
+#if defined(TANDEM_TEST_HAS_THREADS)
+#  include <thread>
+#endif
+
+namespace {
+
+using tandem::detail::message;
+using tandem::detail::message_of;
+
+struct alignas(16) sixteen {
+  long double x = 1;
+};
+struct alignas(64) sixty_four {
+  int x = 1;
+};
+struct big_payload {
+  char bytes[1000] = {};
+};
+
+std::uintptr_t address(const void* p) {
+  return reinterpret_cast<std::uintptr_t>(p);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(message_pool)
+
+BOOST_AUTO_TEST_CASE(payloads_keep_their_alignment_and_values) {
+  std::vector<std::unique_ptr<message>> keep;
+  for (int i = 0; i < 100; ++i) {
+    auto* a = new message_of<sixteen>();
+    auto* b = new message_of<sixty_four>();
+    auto* c = new message_of<big_payload>();
+    auto* d = new message_of<long>(i);
+    BOOST_TEST(address(&a->value) % 16 == 0u);
+    BOOST_TEST(address(&b->value) % 64 == 0u);
+    BOOST_TEST(d->value == i);
+    keep.emplace_back(a);
+    keep.emplace_back(b);
+    keep.emplace_back(c);
+    keep.emplace_back(d);
+  }
+  // No two live messages share memory.
+  std::set<const message*> distinct;
+  for (auto& m : keep)
+    distinct.insert(m.get());
+  BOOST_TEST(distinct.size() == keep.size());
+}
+
+BOOST_AUTO_TEST_CASE(a_freed_message_is_reused_by_its_thread) {
+  if (!tandem::detail::message_pool_enabled())
+    return; // AddressSanitizer: plain new/delete
+  auto* first = new message_of<long>(1);
+  auto* where = static_cast<message*>(first);
+  delete first;
+  auto* second = new message_of<long>(2);
+  BOOST_TEST(static_cast<message*>(second) == where);
+  delete second;
+}
+
+#if defined(TANDEM_TEST_HAS_THREADS)
+
+BOOST_AUTO_TEST_CASE(messages_freed_by_another_thread_come_back_to_their_maker) {
+  if (!tandem::detail::message_pool_enabled())
+    return;
+  constexpr int n = 1000;
+  std::vector<message*> made;
+  for (int i = 0; i < n; ++i)
+    made.push_back(new message_of<long>(i));
+  std::set<message*> before(made.begin(), made.end());
+  std::thread other{[&] {
+    for (auto* m : made)
+      delete m; // returned to this (the maker's) pool, not the freeing thread's
+  }};
+  other.join();
+  std::vector<message*> again;
+  for (int i = 0; i < n; ++i)
+    again.push_back(new message_of<long>(i));
+  int reused = 0;
+  for (auto* m : again)
+    reused += before.count(m) ? 1 : 0;
+  BOOST_TEST(reused == n);
+  for (auto* m : again)
+    delete m;
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_outlives_its_thread) {
+  // Messages made by a thread that has exited stay valid, can be freed from
+  // anywhere, and their memory serves the next thread that allocates.
+  constexpr int n = 1000;
+  std::vector<message*> made;
+  std::thread maker{[&] {
+    for (int i = 0; i < n; ++i)
+      made.push_back(new message_of<long>(i));
+  }};
+  maker.join();
+  long sum = 0;
+  for (auto* m : made)
+    sum += static_cast<message_of<long>*>(m)->value;
+  BOOST_TEST(sum == long{n} * (n - 1) / 2);
+  std::set<message*> before(made.begin(), made.end());
+  for (auto* m : made)
+    delete m;
+  if (!tandem::detail::message_pool_enabled())
+    return;
+  int reused = 0;
+  std::thread next{[&] {
+    std::vector<message*> mine;
+    for (int i = 0; i < n; ++i)
+      mine.push_back(new message_of<long>(i));
+    for (auto* m : mine)
+      reused += before.count(m) ? 1 : 0;
+    for (auto* m : mine)
+      delete m;
+  }};
+  next.join();
+  BOOST_TEST(reused == n);
+}
+
+#endif
+
+BOOST_AUTO_TEST_SUITE_END()
