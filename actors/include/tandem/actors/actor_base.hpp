@@ -214,6 +214,7 @@ private:
   void handle_system_call(detail::message& msg);
   void arm_idle_check();
   void terminate(error reason);
+  error take_quit_reason();
   void fail_with_exception(const char* what);
   void register_promise(const std::shared_ptr<detail::promise_state>& state);
   void remove_link(actor_base* other);
