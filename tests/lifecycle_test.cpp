@@ -69,6 +69,40 @@ BOOST_AUTO_TEST_CASE(monitoring_a_dead_actor_reports_at_once) {
   BOOST_CHECK_EQUAL(code, 5);
 }
 
+BOOST_AUTO_TEST_CASE(monitoring_or_linking_an_actor_that_exited_normally_reports_at_once) {
+  // An actor that quits normally with nobody watching keeps no exit record;
+  // a later monitor still hears of a normal exit, a later link of noproc.
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  auto a = sys.spawn([](tandem::actor_base* self) {
+    return tandem::behavior{[self](int) { self->quit(); }};
+  });
+  tandem::send(a, 1);
+  sched.run_until_idle();
+  int downs = 0;
+  int down_code = -1;
+  int exit_code = 0;
+  sys.spawn([&, a](tandem::actor_base* self) {
+    self->trap_exit(true);
+    self->monitor(a);
+    self->link_to(a);
+    return tandem::behavior{
+      [&](const tandem::down_msg& d) {
+        ++downs;
+        down_code = d.reason.code();
+      },
+      [&, self](const tandem::exit_msg& e) {
+        exit_code = e.reason.code();
+        self->quit();
+      },
+    };
+  });
+  sched.run_until_idle();
+  BOOST_CHECK_EQUAL(downs, 1);
+  BOOST_CHECK_EQUAL(down_code, 0);
+  BOOST_CHECK_EQUAL(exit_code, static_cast<int>(tandem::errc::receiver_down));
+}
+
 BOOST_AUTO_TEST_CASE(demonitor_stops_the_notice) {
   tandem::deterministic_scheduler sched;
   tandem::actor_system sys{sched};
