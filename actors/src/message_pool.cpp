@@ -53,8 +53,8 @@ struct heap {
   size_class classes[class_count];
   heap* next_orphan = nullptr;
   // The fallback heap (for threads past their pool's teardown) is shared:
-  // allocating from it takes this lock; freeing into it is a remote push.
-  bool shared = false;
+  // allocating from it takes this lock; freeing into it is a remote push
+  // (it is no thread's this_heap).
   std::mutex lock;
 };
 
@@ -62,7 +62,6 @@ struct globals {
   std::mutex orphans_lock;
   heap* orphans = nullptr;
   heap fallback;
-  globals() { fallback.shared = true; }
 };
 
 globals& global() {
@@ -71,7 +70,9 @@ globals& global() {
   return *g;
 }
 
+// The calling thread's own heap (never the shared fallback).
 thread_local heap* this_heap = nullptr;
+thread_local bool heap_torn_down = false;
 
 // Hands the thread's heap on when the thread exits; later allocations of
 // this thread (other thread-local destructors) use the shared fallback.
@@ -79,8 +80,9 @@ struct heap_owner {
   ~heap_owner() {
     auto* h = this_heap;
     auto& g = global();
-    this_heap = &g.fallback;
-    if (h == nullptr || h == &g.fallback)
+    this_heap = nullptr;
+    heap_torn_down = true;
+    if (h == nullptr)
       return;
     std::lock_guard<std::mutex> guard{g.orphans_lock};
     h->next_orphan = g.orphans;
@@ -143,20 +145,33 @@ void* allocate_from(heap* h, std::size_t index) {
   return refill(h, c, block);
 }
 
+void* allocate_slow(std::size_t size) {
+  if (size > largest)
+    return ::operator new(size);
+  auto index = (size - 1) / granule;
+  auto* h = this_heap;
+  if (h == nullptr && heap_torn_down) {
+    auto& fallback = global().fallback;
+    std::lock_guard<std::mutex> guard{fallback.lock};
+    return allocate_from(&fallback, index);
+  }
+  if (h == nullptr)
+    h = attach_heap();
+  return allocate_from(h, index);
+}
+
 } // namespace
 
 void* allocate_message(std::size_t size) {
-  if (size > largest)
-    return ::operator new(size);
-  auto index = (size + granule - 1) / granule - 1;
-  auto* h = this_heap;
-  if (h == nullptr)
-    h = attach_heap();
-  if (h->shared) {
-    std::lock_guard<std::mutex> guard{h->lock};
-    return allocate_from(h, index);
+  // The common case inline: this thread's free list has a block.
+  if (auto* h = this_heap; h != nullptr && size <= largest) {
+    auto& c = h->classes[(size - 1) / granule];
+    if (auto* b = c.local) {
+      c.local = b->next;
+      return b;
+    }
   }
-  return allocate_from(h, index);
+  return allocate_slow(size);
 }
 
 void free_message(void* p, std::size_t size) noexcept {
@@ -166,12 +181,11 @@ void free_message(void* p, std::size_t size) noexcept {
     ::operator delete(p, size);
     return;
   }
-  auto index = (size + granule - 1) / granule - 1;
   auto* owner =
     reinterpret_cast<chunk*>(reinterpret_cast<std::uintptr_t>(p) & ~(chunk_size - 1))->owner;
   auto* b = static_cast<free_block*>(p);
-  auto& c = owner->classes[index];
-  if (owner == this_heap && !owner->shared) {
+  auto& c = owner->classes[(size - 1) / granule];
+  if (owner == this_heap) {
     b->next = c.local;
     c.local = b;
     return;
