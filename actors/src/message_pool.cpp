@@ -178,7 +178,7 @@ void free_message(void* p, std::size_t size) noexcept {
   if (p == nullptr)
     return;
   if (size > largest) {
-    ::operator delete(p, size);
+    ::operator delete(p); // unsized: clang has sized deallocation off by default
     return;
   }
   auto* owner =
@@ -211,8 +211,8 @@ void* allocate_message(std::size_t size) {
   return ::operator new(size);
 }
 
-void free_message(void* p, std::size_t size) noexcept {
-  ::operator delete(p, size);
+void free_message(void* p, std::size_t) noexcept {
+  ::operator delete(p);
 }
 
 #endif
