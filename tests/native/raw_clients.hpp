@@ -19,10 +19,23 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace tandem_test {
 
 using namespace std::chrono_literals;
+
+/// Polls `done` for up to `timeout` (real time: only for waiting on sockets).
+template <class F>
+bool eventually(F done, std::chrono::milliseconds timeout = 10000ms) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      return false;
+    std::this_thread::sleep_for(2ms);
+  }
+  return true;
+}
 
 /// Newline-delimited JSON over a plain socket.
 class raw_tcp {

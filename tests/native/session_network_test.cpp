@@ -19,6 +19,7 @@
 
 using namespace std::chrono_literals;
 using tandem::session::json;
+using tandem_test::eventually;
 using tandem_test::raw_tcp;
 using tandem_test::raw_ws;
 namespace rpc = tandem::session;
@@ -180,16 +181,6 @@ void check_alive(server_fixture& f) {
   BOOST_CHECK_EQUAL(json::parse(w.read().value_or("{}")).value("result", json()).dump(), R"(["alive"])");
 }
 
-template <class F>
-bool eventually(F done, std::chrono::milliseconds timeout = 10000ms) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
 
 /// Makes `n` concurrent calls through a tandem client session; returns how
 /// many succeeded with the expected value and the time they all took.

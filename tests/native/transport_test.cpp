@@ -22,6 +22,7 @@
 
 using namespace std::chrono_literals;
 using tandem_test::collector;
+using tandem_test::eventually;
 using tandem_test::raw_tcp;
 using tandem_test::raw_ws;
 namespace ts = tandem::session;
@@ -33,17 +34,6 @@ struct closed_note {
   tandem::error reason;
 };
 
-/// Polls `done` for up to `timeout` (real time: only for waiting on sockets).
-template <class F>
-bool eventually(F done, std::chrono::milliseconds timeout = 10000ms) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
 
 /// Spawns an actor that writes every inbound frame back and records how its
 /// transport ended.
