@@ -6,6 +6,9 @@
 //   --impl tandem-tcp     the load generator below against rpc's own tandem
 //                         server (serve(), demo service) over TCP
 //   --impl tandem-ws      the same over WebSocket
+//   --impl tandem-tcp-io, tandem-ws-io
+//                         the same with the server's sessions on its I/O
+//                         thread (server_options::sessions = io_thread)
 //   --impl node-ws        the same generator against --url (the node reference,
 //                         bench/rpc_node_server.mjs, started by bench/run)
 //
@@ -218,16 +221,22 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<tandem::actor_system> sys;
   std::unique_ptr<tandem::session::network_server> server;
+  bool on_io_thread = impl == "tandem-tcp-io" || impl == "tandem-ws-io";
+  if (on_io_thread)
+    impl.resize(impl.size() - 3); // drives the same transport
   if (impl == "tandem-tcp" || impl == "tandem-ws") {
     sys = std::make_unique<tandem::actor_system>(
         std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{static_cast<std::size_t>(a.threads), 100}));
     tandem::session::session_options s;
     s.methods = demo::make_service();
-    auto started = tandem::session::serve(*sys, {}, s);
+    tandem::session::server_options o;
+    if (on_io_thread)
+      o.sessions = tandem::session::session_thread::io_thread;
+    auto started = tandem::session::serve(*sys, o, s);
     bench::check(started.has_value(), "serve failed");
     server = std::move(*started);
   } else if (impl != "tandem-inproc" && impl != "node-ws") {
-    bench::fail("--impl must be tandem-inproc, tandem-tcp, tandem-ws or node-ws");
+    bench::fail("--impl must be tandem-inproc, tandem-tcp, tandem-ws, tandem-tcp-io, tandem-ws-io or node-ws");
   }
   std::string node_url = a.extra.count("url") ? a.extra.at("url") : "";
   if (impl == "node-ws" && node_url.rfind("ws://", 0) != 0)
@@ -265,7 +274,7 @@ int main(int argc, char** argv) {
   std::string params = "concurrency=" + std::to_string(concurrency) + ",msgs=" + std::to_string(a.n);
   std::printf("bench=rpc impl=%s params=%s threads=%d median_s=%.6f msgs_per_s=%.0f ns_per_msg=%.1f rss_kb=%ld "
               "iterations=%d cpu_ns_per_msg=%.1f samples_s=%s cpu_s=%s x_p50_us=%.1f x_p99_us=%.1f\n",
-              impl.c_str(), params.c_str(), a.threads, med, static_cast<double>(a.n) / med,
+              (impl + (on_io_thread ? "-io" : "")).c_str(), params.c_str(), a.threads, med, static_cast<double>(a.n) / med,
               med * 1e9 / static_cast<double>(a.n), bench::peak_rss_kb(), a.iterations,
               bench::median(cpu) * 1e9 / static_cast<double>(a.n), bench::join_samples(samples).c_str(),
               bench::join_samples(cpu).c_str(), percentile(all_latencies, 0.5), percentile(all_latencies, 0.99));

@@ -13,7 +13,14 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <thread>
 
@@ -48,9 +55,9 @@ std::shared_ptr<rpc::service> spec_service() {
 }
 
 struct server_fixture {
-  explicit server_fixture(rpc::server_options opts = {}) {
+  explicit server_fixture(rpc::server_options opts = {}, std::shared_ptr<rpc::service> methods = spec_service()) {
     rpc::session_options s;
-    s.methods = spec_service();
+    s.methods = std::move(methods);
     auto started = rpc::serve(sys, std::move(opts), s);
     BOOST_REQUIRE_MESSAGE(started.has_value(), "serve failed");
     server = std::move(*started);
@@ -306,6 +313,331 @@ BOOST_AUTO_TEST_CASE(server_stop_fails_the_calls_in_flight) {
   BOOST_REQUIRE(r);
   BOOST_TEST(!r->has_value()); // failed (disconnect), not left pending
   BOOST_TEST((std::chrono::steady_clock::now() - t0 < 5s));
+  f.reset();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// -- sessions on the server's I/O thread (server_options::sessions) ----------
+//
+// The same protocol, served by sessions on a cooperative loop driven by the
+// server's io_context instead of the application's actor system. Real time:
+// the bounds below are loose; what is checked is the outcome (the session
+// logic's exact timing is covered on the deterministic backend in
+// session_test).
+
+namespace {
+
+rpc::server_options on_io_thread(rpc::server_options o = {}) {
+  o.sessions = rpc::session_thread::io_thread;
+  return o;
+}
+
+/// Notes where its handlers ran and whether cancellation reached them.
+struct probe {
+  std::atomic<tandem::actor_system*> handler_system{nullptr};
+  std::atomic<int> cancelled{0};
+};
+
+std::shared_ptr<rpc::service> io_thread_service(std::shared_ptr<probe> pr, tandem::actor pool_doubler) {
+  auto svc = spec_service();
+  svc->add("where", [pr](json, rpc::call_context& ctx) -> json {
+    pr->handler_system = &ctx.self()->system();
+    return "here";
+  });
+  svc->add("wait", [pr](json, rpc::call_context& ctx) {
+    auto promise = ctx.promise<json>(); // answered by cancellation only
+    ctx.on_cancel([pr, promise] { ++pr->cancelled; });
+    return promise;
+  });
+  svc->add("count", [](std::vector<int> p, rpc::call_context& ctx) {
+    int n = p.at(0);
+    for (int i = 1; i <= n; ++i)
+      ctx.stream(i);
+    return n;
+  });
+  // A request to an actor on the application's pool: the answer comes back
+  // to the session on the I/O thread's loop.
+  svc->add("double_on_pool", [pool_doubler](std::vector<int> p, rpc::call_context& ctx) {
+    auto promise = ctx.promise<int>();
+    ctx.self()->request(pool_doubler, p.at(0)).then([promise](int y) mutable { promise.deliver(y); },
+                                               [promise](tandem::error e) mutable { promise.fail(e); });
+    return promise;
+  });
+  return svc;
+}
+
+struct io_thread_fixture {
+  explicit io_thread_fixture(rpc::server_options opts = {}) {
+    doubler = pool.spawn([](tandem::actor_base*) { return tandem::behavior{[](int x) { return 2 * x; }}; });
+    rpc::session_options s;
+    s.methods = io_thread_service(pr, doubler);
+    auto started = rpc::serve(pool, on_io_thread(std::move(opts)), s);
+    BOOST_REQUIRE_MESSAGE(started.has_value(), "serve failed");
+    server = std::move(*started);
+  }
+  ~io_thread_fixture() { server->stop(); } // then the pool stops the doubler
+
+  tandem::actor_system pool{std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{2, 100})};
+  std::shared_ptr<probe> pr = std::make_shared<probe>();
+  tandem::actor doubler;
+  std::unique_ptr<rpc::network_server> server;
+};
+
+json call_raw(raw_ws& w, const std::string& request) {
+  w.send_text(request);
+  return json::parse(w.read().value_or("{}"));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(session_io_thread)
+
+BOOST_AUTO_TEST_CASE(sessions_run_on_the_io_threads_system_only_when_asked) {
+  io_thread_fixture f;
+  BOOST_REQUIRE(f.server->io_actors() != nullptr);
+  raw_ws w{f.server->websocket_port()};
+  BOOST_CHECK_EQUAL(call_raw(w, R"({"jsonrpc":"2.0","method":"where","params":[],"id":1})").value("result", json()),
+                    "here");
+  BOOST_TEST(f.pr->handler_system.load() == f.server->io_actors());
+  BOOST_TEST(f.pr->handler_system.load() != &f.pool);
+
+  // The default: the application's system.
+  auto pr = std::make_shared<probe>();
+  rpc::session_options s;
+  s.methods = io_thread_service(pr, tandem::actor{});
+  auto started = rpc::serve(f.pool, {}, s);
+  BOOST_REQUIRE(started.has_value());
+  auto server = std::move(*started);
+  BOOST_TEST(server->io_actors() == nullptr);
+  raw_tcp t{server->tcp_port()};
+  t.send_line(R"({"jsonrpc":"2.0","method":"where","params":[],"id":1})");
+  BOOST_REQUIRE(t.read_line());
+  BOOST_TEST(pr->handler_system.load() == &f.pool);
+  server->stop();
+}
+
+BOOST_AUTO_TEST_CASE(spec_section_7_over_both_transports) {
+  io_thread_fixture f;
+  spec_section_7(tcp_peer(std::make_shared<raw_tcp>(f.server->tcp_port())));
+  spec_section_7(ws_peer(std::make_shared<raw_ws>(f.server->websocket_port())));
+}
+
+BOOST_AUTO_TEST_CASE(answers_come_in_order_of_completion_under_load) {
+  // 500 calls written back to back on one connection: every one answered
+  // once, with its own result (answers of one drain go out together).
+  io_thread_fixture f;
+  raw_ws w{f.server->websocket_port()};
+  for (int i = 0; i < 500; ++i)
+    w.send_text(R"({"jsonrpc":"2.0","method":"add","params":[)" + std::to_string(i) + R"(,1],"id":)" +
+                std::to_string(i) + "}");
+  std::vector<int> seen(500, 0);
+  for (int i = 0; i < 500; ++i) {
+    auto got = w.read();
+    BOOST_REQUIRE(got);
+    auto j = json::parse(*got);
+    int id = j.at("id").get<int>();
+    BOOST_REQUIRE(id >= 0 && id < 500);
+    BOOST_CHECK_EQUAL(j.at("result").get<int>(), id + 1);
+    ++seen[static_cast<std::size_t>(id)];
+  }
+  BOOST_TEST(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
+}
+
+BOOST_AUTO_TEST_CASE(timers_on_the_loop_hundred_concurrent_delays_and_ticks) {
+  io_thread_fixture f;
+  for (auto url : {f.server->tcp_url(), f.server->websocket_url()}) {
+    BOOST_TEST_CONTEXT(url) {
+      auto [ok, took] = concurrent_delays(url, 100);
+      BOOST_CHECK_EQUAL(ok, 100);
+      BOOST_TEST(took.count() < 1000);
+    }
+  }
+  raw_ws w{f.server->websocket_port()};
+  w.send_text(R"({"jsonrpc":"2.0","method":"ticks","params":{"n":5,"interval_ms":10},"id":"t"})");
+  for (int i = 1; i <= 5; ++i) {
+    auto tick = json::parse(w.read().value_or("{}"));
+    BOOST_CHECK_EQUAL(tick.value("method", ""), "tick");
+    BOOST_CHECK_EQUAL(tick["params"].value("seq", 0), i);
+  }
+  BOOST_CHECK_EQUAL(json::parse(w.read().value_or("{}")).value("result", json()), 5);
+}
+
+BOOST_AUTO_TEST_CASE(a_client_timeout_cancels_the_call_at_the_server) {
+  io_thread_fixture f;
+  auto conn = rpc::connect(f.server->websocket_url());
+  BOOST_REQUIRE(conn.has_value());
+  tandem::actor_system sys{std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{2, 100})};
+  auto peer = rpc::spawn_session(sys, std::move(*conn));
+  auto call = peer.call<json>("wait", json::array(), 100ms);
+  BOOST_REQUIRE(eventually([&] { return call.ready(); }));
+  auto r = call.try_receive();
+  BOOST_REQUIRE(r);
+  BOOST_REQUIRE(!r->has_value());
+  BOOST_CHECK_EQUAL(r->error_value().code(), static_cast<int>(tandem::errc::request_timeout));
+  // The client sent $/cancelRequest: the handler's on_cancel ran on the loop.
+  BOOST_TEST(eventually([&] { return f.pr->cancelled.load() == 1; }));
+  peer.close();
+}
+
+BOOST_AUTO_TEST_CASE(the_peer_cancels_a_call) {
+  io_thread_fixture f;
+  raw_ws w{f.server->websocket_port()};
+  w.send_text(R"({"jsonrpc":"2.0","method":"wait","params":[],"id":"w"})");
+  auto answer = call_raw(w, R"({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"w"}})");
+  BOOST_CHECK_EQUAL(answer.value("id", json()), "w");
+  BOOST_CHECK_EQUAL(answer["error"].value("code", 0), rpc::rpc_code::request_cancelled);
+  BOOST_CHECK_EQUAL(f.pr->cancelled.load(), 1);
+  // Cancelling again, or an unknown id, is ignored; the session goes on.
+  w.send_text(R"({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"w"}})");
+  BOOST_CHECK_EQUAL(call_raw(w, R"({"jsonrpc":"2.0","method":"add","params":[1,2],"id":2})").value("result", json()),
+                    3);
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_comes_before_its_result) {
+  io_thread_fixture f;
+  raw_tcp t{f.server->tcp_port()};
+  t.send_line(R"({"jsonrpc":"2.0","method":"count","params":[4],"id":9})");
+  for (int i = 1; i <= 4; ++i) {
+    auto item = json::parse(t.read_line().value_or("{}"));
+    BOOST_CHECK_EQUAL(item.value("method", ""), "$/stream");
+    BOOST_CHECK_EQUAL(item["params"].value("id", json()), 9);
+    BOOST_CHECK_EQUAL(item["params"].value("value", json()), i);
+  }
+  BOOST_CHECK_EQUAL(json::parse(t.read_line().value_or("{}")).value("result", json()), 4);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_to_an_actor_on_the_pool_answers_on_the_loop) {
+  io_thread_fixture f;
+  raw_ws w{f.server->websocket_port()};
+  for (int i = 0; i < 50; ++i)
+    BOOST_CHECK_EQUAL(call_raw(w, R"({"jsonrpc":"2.0","method":"double_on_pool","params":[)" + std::to_string(i) +
+                                      R"(],"id":1})")
+                          .value("result", json()),
+                      2 * i);
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_and_vanishing_clients_leave_the_others_working) {
+  io_thread_fixture f;
+  auto check = [&] {
+    raw_tcp t{f.server->tcp_port()};
+    t.send_line(R"({"jsonrpc":"2.0","method":"add","params":[20,22],"id":7})");
+    BOOST_CHECK_EQUAL(json::parse(t.read_line().value_or("{}")).value("result", json()).dump(), "42");
+  };
+  for (const std::string& bad : {std::string{R"({"jsonrpc":"2.0","method":)"}, std::string{"[]"},
+                                std::string("\x01\x02\xff\xfe\x00garbage", 12)}) {
+    raw_tcp t{f.server->tcp_port()};
+    t.send_line(bad);
+    auto j = json::parse(t.read_line().value_or("null"), nullptr, false);
+    BOOST_TEST((j.is_object() && j.contains("error")));
+    check();
+  }
+  for (int round = 0; round < 20; ++round) {
+    raw_tcp t{f.server->tcp_port()};
+    for (int i = 0; i < 20; ++i)
+      t.send_line(R"({"jsonrpc":"2.0","method":"delay","params":{"ms":300,"value":1},"id":)" + std::to_string(i) + "}");
+    raw_ws w{f.server->websocket_port()};
+    w.send_text(R"({"jsonrpc":"2.0","method":"wait","params":[],"id":1})");
+  }
+  BOOST_TEST(eventually([&] { return f.server->open_connections() == 0; }));
+  check();
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_reader_is_paused_and_others_stay_responsive) {
+  rpc::server_options o;
+  o.limits.max_outbound_bytes = 256 * 1024;
+  io_thread_fixture f{o};
+  raw_tcp slow{f.server->tcp_port()};
+  slow.socket().set_option(boost::asio::socket_base::receive_buffer_size(64 * 1024));
+  const std::string request =
+      R"({"jsonrpc":"2.0","method":"echo","params":[")" + std::string(16 * 1024, 'p') + R"("],"id":1})" "\n";
+  const int total = 2000; // 32 MiB of requests, as many answers
+  std::atomic<int> sent{0};
+  // Echo requests, nothing read: the server's queue for this client fills up
+  // to the cap, then it stops reading the client. The writer uses its own
+  // descriptor (an asio socket must not be used from two threads).
+  int fd = ::dup(slow.socket().native_handle());
+  BOOST_REQUIRE(fd >= 0);
+  std::thread writer{[&, fd] {
+    std::size_t off = 0;
+    while (sent < total) {
+      ssize_t n = ::send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          pollfd p{fd, POLLOUT, 0};
+          ::poll(&p, 1, 100);
+          continue;
+        }
+        if (errno == EINTR)
+          continue;
+        return;
+      }
+      off += static_cast<std::size_t>(n);
+      if (off == request.size()) {
+        off = 0;
+        ++sent;
+      }
+    }
+  }};
+  std::size_t peak = 0;
+  int last = -1;
+  auto quiet_since = std::chrono::steady_clock::now();
+  auto deadline = quiet_since + 60s;
+  while (std::chrono::steady_clock::now() < deadline && sent < total) {
+    peak = std::max(peak, f.server->outbound_bytes());
+    if (sent != last) {
+      last = sent;
+      quiet_since = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - quiet_since > 500ms) {
+      break;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  BOOST_TEST_MESSAGE("slow reader, sessions on the I/O thread: sent " << sent << " of " << total
+                                                                      << ", server queue peak " << peak / 1024
+                                                                      << " KiB");
+  BOOST_TEST(sent < total);      // the server stopped reading it
+  BOOST_TEST(peak <= 16u << 20); // bounded: the cap plus what was in flight
+  {
+    raw_tcp t{f.server->tcp_port()}; // others are served meanwhile
+    t.send_line(R"({"jsonrpc":"2.0","method":"add","params":[1,1],"id":1})");
+    BOOST_CHECK_EQUAL(json::parse(t.read_line().value_or("{}")).value("result", json()), 2);
+  }
+  // Reading again lets everything through: one answer per request.
+  int answered = 0;
+  while (answered < total) {
+    auto l = slow.read_line(20000ms);
+    if (!l)
+      break;
+    ++answered;
+  }
+  writer.join();
+  ::close(fd);
+  BOOST_CHECK_EQUAL(answered, sent.load());
+}
+
+BOOST_AUTO_TEST_CASE(stop_fails_the_calls_in_flight_and_returns_with_timers_armed) {
+  auto f = std::make_unique<io_thread_fixture>();
+  auto conn = rpc::connect(f->server->websocket_url());
+  BOOST_REQUIRE(conn.has_value());
+  tandem::actor_system sys{std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{2, 100})};
+  auto peer = rpc::spawn_session(sys, std::move(*conn));
+  auto quick = peer.call<json>("add", json::array({1, 2}), 5s);
+  BOOST_REQUIRE(eventually([&] { return quick.ready(); }));
+  // A 10 s timer armed on the I/O thread's loop, and a call that only
+  // cancellation answers.
+  auto slow = peer.call<json>("delay", json{{"ms", 10000}, {"value", 1}}, 20s);
+  auto waiting = peer.call<json>("wait", json::array(), 20s);
+  std::this_thread::sleep_for(50ms); // let the calls reach the server (loose)
+  auto t0 = std::chrono::steady_clock::now();
+  f->server->stop();
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 5s)); // the timer did not hold the I/O thread
+  BOOST_CHECK_EQUAL(f->server->io_actors()->live_actors(), 0u);
+  BOOST_REQUIRE(eventually([&] { return slow.ready() && waiting.ready(); }, 5000ms));
+  auto r = slow.try_receive();
+  BOOST_REQUIRE(r);
+  BOOST_TEST(!r->has_value());
+  BOOST_TEST(f->pr->cancelled.load() == 1); // the session's end cancelled "wait"
   f.reset();
 }
 

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,7 +30,10 @@ public:
   boost::asio::io_context& context() noexcept { return io_; }
 
   void run() {
-    thread_ = std::thread{[this] { io_.run(); }};
+    thread_ = std::thread{[this] {
+      id_.store(std::this_thread::get_id(), std::memory_order_release);
+      io_.run();
+    }};
   }
 
   /// Runs `fn` on the I/O thread; false once finish() has begun.
@@ -60,7 +64,9 @@ public:
     }
   }
 
-  bool on_io_thread() const noexcept { return thread_.get_id() == std::this_thread::get_id(); }
+  /// Code running here is serialized with every handler and strand of this
+  /// io_context (one thread runs it).
+  bool on_io_thread() const noexcept { return id_.load(std::memory_order_acquire) == std::this_thread::get_id(); }
 
 private:
   boost::asio::io_context io_{1};
@@ -68,6 +74,7 @@ private:
   bool open_ = true;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
+  std::atomic<std::thread::id> id_{};
 };
 
 } // namespace tandem::session::native

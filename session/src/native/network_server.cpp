@@ -1,5 +1,6 @@
 #include <tandem/session/network_server.hpp>
 
+#include "native/io_actors.hpp"
 #include "native/io_thread.hpp"
 #include "native/static_files.hpp"
 #include "native/tcp_connection.hpp"
@@ -34,7 +35,8 @@ class http_session;
 struct network_server::state : std::enable_shared_from_this<network_server::state> {
   std::shared_ptr<io_thread> io = std::make_shared<io_thread>();
   server_options options;
-  accept_handler on_accept;
+  accept_handler_on on_accept;
+  std::unique_ptr<native::io_actors> io_actors; // session_thread::io_thread
   std::optional<tcp::acceptor> tcp_acceptor;
   std::optional<tcp::acceptor> ws_acceptor;
   std::uint16_t tcp_port = 0;
@@ -252,7 +254,7 @@ void network_server::state::adopt(std::shared_ptr<socket_connection> conn) {
     connections.push_back(conn);
   }
   try {
-    on_accept(std::make_unique<native::connection_handle>(conn));
+    on_accept(std::make_unique<native::connection_handle>(conn), io_actors ? &io_actors->system() : nullptr);
   } catch (...) {
     // The handler could not take it (e.g. the actor system is stopping).
     conn->abort(error{errc::system_shutdown, "connection refused by the accept handler"});
@@ -294,9 +296,18 @@ void network_server::state::accept_ws() {
 }
 
 expected<std::unique_ptr<network_server>> network_server::start(server_options options, accept_handler on_accept) {
+  return start(std::move(options), accept_handler_on{[on_accept = std::move(on_accept)](
+                                       std::unique_ptr<connection> conn, actor_system*) {
+                 on_accept(std::move(conn));
+               }});
+}
+
+expected<std::unique_ptr<network_server>> network_server::start(server_options options, accept_handler_on on_accept) {
   auto s = std::make_shared<state>();
   s->options = std::move(options);
   s->on_accept = std::move(on_accept);
+  if (s->options.sessions == session_thread::io_thread)
+    s->io_actors = std::make_unique<native::io_actors>(s->io);
   auto& io = s->io->context();
   if (s->options.websocket_port) {
     auto port = listen(s->ws_acceptor, io, s->options.host, *s->options.websocket_port);
@@ -331,6 +342,10 @@ std::string network_server::tcp_url() const {
   if (!state_->options.tcp_port)
     return {};
   return "tcp://" + url_host(state_->options.host) + ":" + std::to_string(state_->tcp_port);
+}
+
+actor_system* network_server::io_actors() const noexcept {
+  return state_->io_actors ? &state_->io_actors->system() : nullptr;
 }
 
 std::uint16_t network_server::websocket_port() const noexcept { return state_->ws_port; }
@@ -395,7 +410,15 @@ void network_server::stop() {
   // closing sockets finish their handlers, then the thread runs out of work.
   conns.clear();
   https.clear();
+  if (state_->io_actors) {
+    // Its timer would keep the I/O thread running: the actors still there
+    // are stopped below, on this thread, once the I/O thread is gone.
+    auto* actors = state_->io_actors.get();
+    state_->io->post(state_->io->context().get_executor(), [actors] { actors->detach_from_io(); });
+  }
   state_->io->finish();
+  if (state_->io_actors)
+    state_->io_actors->shutdown();
   std::lock_guard<std::mutex> lock{state_->mutex};
   state_->tcp_acceptor.reset();
   state_->ws_acceptor.reset();

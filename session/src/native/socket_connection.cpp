@@ -38,6 +38,13 @@ error socket_connection::write(std::string frame) {
   if (closed_flag_.load(std::memory_order_acquire))
     return error{errc::receiver_down, "connection closed: " + peer_};
   outbound_bytes_.fetch_add(frame.size(), std::memory_order_relaxed);
+  if (io_->on_io_thread()) {
+    // A session on the I/O thread (or anything else running there) is
+    // serialized with the strand already: queue directly, and write what the
+    // rest of this drain queues too in one go.
+    queue_deferred(std::move(frame));
+    return {};
+  }
   auto self = shared_from_this();
   std::size_t size = frame.size();
   bool posted = io_->post(strand_, [self, frame = std::move(frame)]() mutable {
@@ -77,6 +84,23 @@ void socket_connection::push(std::string frame) {
   queue_.push_back(std::move(frame));
   if (!writing_)
     flush();
+}
+
+void socket_connection::queue_deferred(std::string frame) {
+  if (closing_ || done_) {
+    outbound_bytes_.fetch_sub(frame.size(), std::memory_order_relaxed);
+    return;
+  }
+  queue_.push_back(std::move(frame));
+  if (writing_ || flush_posted_)
+    return; // on_written or the posted flush takes it
+  flush_posted_ = true;
+  auto self = shared_from_this();
+  boost::asio::post(strand_, [self] {
+    self->flush_posted_ = false;
+    if (!self->writing_)
+      self->flush();
+  });
 }
 
 void socket_connection::abort(error reason) {

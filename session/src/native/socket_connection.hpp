@@ -79,6 +79,9 @@ protected:
 private:
   void flush();
   void push(std::string counted_frame);
+  /// push() from the I/O thread outside the strand: the write starts once
+  /// the current handler (a drain of sessions) is done.
+  void queue_deferred(std::string counted_frame);
   void finish(error reason);
   void maybe_resume_reading();
   bool over_limits() const noexcept;
@@ -90,6 +93,7 @@ private:
   std::deque<std::string> queue_;
   bool started_ = false;
   bool writing_ = false;
+  bool flush_posted_ = false;
   bool read_paused_ = false;
   bool closing_ = false;   // close() asked: no more reads, shut down after the queue
   bool done_ = false;      // transport_closed delivered

@@ -6,6 +6,7 @@
 // server owns. Each accepted connection goes to the accept handler, which
 // typically spawns a session actor that owns it.
 
+#include <tandem/actors/actor_system.hpp>
 #include <tandem/runtime/expected.hpp>
 #include <tandem/session/connection.hpp>
 
@@ -22,6 +23,26 @@ namespace tandem::session {
 /// Called on the server's I/O thread with each new connection (not started).
 using accept_handler = std::function<void(std::unique_ptr<connection>)>;
 
+/// The same, also given the actor system whose actors run on the server's
+/// I/O thread (nullptr unless server_options::sessions is io_thread).
+using accept_handler_on = std::function<void(std::unique_ptr<connection>, actor_system* io_actors)>;
+
+/// Where the actors that own the connections run.
+enum class session_thread {
+  /// On the actor system the application gives (the CAF pool natively). The
+  /// default: handlers may block or burn CPU without stalling anyone's I/O,
+  /// and sessions use every core. Each call crosses threads twice (I/O thread
+  /// -> session -> I/O thread).
+  actor_system,
+  /// On the server's I/O thread, on a cooperative loop that takes turns with
+  /// the socket handlers: a call never leaves the thread, answers written in
+  /// one drain go out together — several times the calls/s and a fraction of
+  /// the latency (bench/RESULTS.md). Every handler must be short and never
+  /// block: one slow handler stalls every connection of the server. Handlers
+  /// may still talk to actors on other systems (requests, sends).
+  io_thread,
+};
+
 struct server_options {
   /// Address to bind; loopback unless told otherwise.
   std::string host = "127.0.0.1";
@@ -36,12 +57,15 @@ struct server_options {
   /// How long stop() lets connections write what is queued and close
   /// politely before it cuts them.
   std::chrono::milliseconds stop_grace{2000};
+  /// Where serve()'s sessions run; see session_thread.
+  session_thread sessions = session_thread::actor_system;
 };
 
 class network_server {
 public:
   /// Binds the listeners and starts accepting; errors if a bind fails.
   static expected<std::unique_ptr<network_server>> start(server_options options, accept_handler on_accept);
+  static expected<std::unique_ptr<network_server>> start(server_options options, accept_handler_on on_accept);
 
   network_server(const network_server&) = delete;
   network_server& operator=(const network_server&) = delete;
@@ -53,6 +77,11 @@ public:
   std::string tcp_url() const;
   std::uint16_t websocket_port() const noexcept;
   std::uint16_t tcp_port() const noexcept;
+
+  /// With options.sessions == session_thread::io_thread: the actor system
+  /// whose actors run on the server's I/O thread (valid until stop() returns;
+  /// stop() stops the actors still running there). Otherwise nullptr.
+  actor_system* io_actors() const noexcept;
 
   /// Connections open now (WebSocket sessions and TCP), for monitoring.
   std::size_t open_connections() const;

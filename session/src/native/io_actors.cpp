@@ -1,0 +1,76 @@
+#include "native/io_actors.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+
+namespace tandem::session::native {
+
+namespace {
+
+// Turns per drain before socket handlers get their turn again: enough to
+// answer a burst of frames in one go, few enough that reading and writing
+// never wait long behind busy actors.
+constexpr std::size_t turns_per_drain = 64;
+
+} // namespace
+
+io_actors::io_actors(std::shared_ptr<io_thread> io) : io_(std::move(io)), timer_(io_->context()) {
+  loop_.set_wakeup([this] { wake(); });
+}
+
+io_actors::~io_actors() { shutdown(); }
+
+void io_actors::wake() {
+  // One drain in flight is enough: it clears the flag before it runs turns,
+  // so work scheduled meanwhile posts the next one.
+  if (drain_posted_.exchange(true, std::memory_order_acq_rel))
+    return;
+  if (!io_->post(io_->context().get_executor(), [this] { drain(); }))
+    drain_posted_.store(false, std::memory_order_release); // stopping: shutdown() runs what is left
+}
+
+void io_actors::drain() {
+  drain_posted_.store(false, std::memory_order_release);
+  if (detached_)
+    return;
+  if (loop_.run_turns(turns_per_drain) == turns_per_drain)
+    wake(); // more to do: after the socket handlers queued meanwhile
+  arm_timer();
+}
+
+void io_actors::arm_timer() {
+  auto next = loop_.next_deadline();
+  if (next == timer_at_)
+    return;
+  timer_at_ = next;
+  if (next == time_point::max()) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(std::chrono::steady_clock::time_point{
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(next.time_since_epoch())});
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || detached_)
+      return; // re-armed or cancelled: a newer wait is pending, or none is needed
+    timer_at_ = time_point::max();
+    drain();
+  });
+}
+
+void io_actors::detach_from_io() {
+  detached_ = true;
+  timer_at_ = time_point::max();
+  timer_.cancel();
+}
+
+void io_actors::shutdown() {
+  if (shut_down_)
+    return;
+  shut_down_ = true;
+  // The wakeup stays: senders on other threads may still call it, and once
+  // the I/O thread has finished its posts are refused (gated), not queued.
+  system_.shutdown();
+}
+
+} // namespace tandem::session::native
