@@ -287,6 +287,45 @@ BOOST_AUTO_TEST_CASE(the_codec_encodes_what_it_decodes) {
   BOOST_TEST(!failed.has_value());
   BOOST_TEST(failed.error_value().code() == rpc::rpc_code::internal_error);
   BOOST_TEST(codec.encode_batch({"1", "2"}) == "[1,2]");
+  rpc::rpc_request bad_method{json(1), "\xc3\x28", nullptr};
+  BOOST_TEST(!codec.encode(bad_method).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(requests_and_results_are_written_as_nlohmann_dumps_them) {
+  // The codec writes the common messages around their dumped parts; the
+  // bytes must be those of the whole message built as a json object and
+  // dumped (sorted keys, no spaces), whatever the ids, params and results.
+  rpc::json_rpc_codec codec;
+  auto text = [&](const rpc::rpc_message& m) {
+    auto e = codec.encode(m);
+    return e.has_value() ? *e : std::string{"<error>"};
+  };
+  std::vector<json> ids = {json(0), json(-12), json(1.5), json("s\"q\u00e9"), json(nullptr),
+                           json(std::uint64_t{18446744073709551615u})};
+  std::vector<json> values = {json(nullptr), json::array(), json::object(), json::array({1, "two", 3.25, nullptr}),
+                              json{{"b", 1}, {"a", json{{"z", true}, {"y", json::array({false})}}}},
+                              json("line\nbreak \u2603"), json(42)};
+  for (const auto& id : ids) {
+    for (const auto& v : values) {
+      BOOST_TEST_CONTEXT("id " << id.dump() << ", value " << v.dump()) {
+        rpc::rpc_response resp{id, v, std::nullopt};
+        json whole = {{"jsonrpc", "2.0"}, {"result", v}, {"id", id}};
+        BOOST_TEST(text(resp) == whole.dump());
+        if (v.is_null() || v.is_array() || v.is_object()) {
+          rpc::rpc_request call{id, "m\u00e9th/od", v};
+          json as_call = {{"jsonrpc", "2.0"}, {"method", "m\u00e9th/od"}, {"id", id}};
+          if (!v.is_null())
+            as_call["params"] = v;
+          BOOST_TEST(text(call) == as_call.dump());
+          rpc::rpc_request note{std::nullopt, "n", v};
+          json as_note = {{"jsonrpc", "2.0"}, {"method", "n"}};
+          if (!v.is_null())
+            as_note["params"] = v;
+          BOOST_TEST(text(note) == as_note.dump());
+        }
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -104,6 +104,176 @@ struct id_finder {
   }
 };
 
+/// The common frame — one request, notification or successful response, a
+/// top-level object with the members it needs and nothing odd — read by SAX
+/// straight into its message: the top level never becomes a json object (a
+/// std::map with a node and a key string per member); only params and
+/// result are built as values. Anything else (a batch, an unknown or
+/// repeated member, a wrong type, an error response, invalid JSON) makes it
+/// give up, and the frame takes the general path, which decides exactly as
+/// before.
+class common_frame_reader {
+public:
+  bool null() { return scalar(nullptr); }
+  bool boolean(bool v) { return scalar(v); }
+  bool number_integer(json::number_integer_t v) { return scalar(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return scalar(v); }
+  bool number_float(json::number_float_t v, const json::string_t& s) {
+    if (nested_)
+      return nested_->number_float(v, s);
+    return scalar(v);
+  }
+  bool string(json::string_t& v) {
+    if (nested_)
+      return nested_->string(v);
+    if (depth_ != 1)
+      return give_up();
+    switch (current_) {
+      case member::jsonrpc:
+        v2_ = v == "2.0";
+        return v2_ || give_up();
+      case member::method:
+        method_ = std::move(v);
+        return true;
+      case member::id:
+        id_ = json(std::move(v));
+        return true;
+      case member::result:
+        result_ = json(std::move(v));
+        return true;
+      default:
+        return give_up();
+    }
+  }
+  bool binary(json::binary_t&) { return give_up(); }
+  bool start_object(std::size_t n) {
+    if (depth_ == 0) {
+      depth_ = 1;
+      return true;
+    }
+    return open_nested(n, true);
+  }
+  bool start_array(std::size_t n) {
+    if (depth_ == 0)
+      return give_up(); // a batch
+    return open_nested(n, false);
+  }
+  bool end_object() {
+    if (nested_)
+      return close_nested(true);
+    depth_ = 0;
+    return true;
+  }
+  bool end_array() { return nested_ ? close_nested(false) : give_up(); }
+  bool key(json::string_t& k) {
+    if (nested_)
+      return nested_->key(k);
+    member m = k == "jsonrpc" ? member::jsonrpc
+               : k == "method" ? member::method
+               : k == "params" ? member::params
+               : k == "id"     ? member::id
+               : k == "result" ? member::result
+                               : member::none;
+    auto bit = 1u << static_cast<unsigned>(m);
+    if (m == member::none || (seen_ & bit) != 0)
+      return give_up();
+    seen_ |= bit;
+    current_ = m;
+    return true;
+  }
+  template <class Exception>
+  bool parse_error(std::size_t, const std::string&, const Exception&) {
+    return give_up();
+  }
+
+  /// The message, if the whole frame was a common one.
+  std::optional<rpc_message> take() {
+    if (!ok_ || !v2_ || depth_ != 0)
+      return std::nullopt;
+    if (has(member::method) && !has(member::result)) {
+      rpc_request req;
+      if (has(member::id))
+        req.id = std::move(id_);
+      req.method = std::move(method_);
+      req.params = std::move(params_);
+      return rpc_message{std::move(req)};
+    }
+    if (has(member::result) && !has(member::method) && !has(member::params) && has(member::id) && !id_.is_null())
+      return rpc_message{rpc_response{std::move(id_), std::move(result_), std::nullopt}};
+    return std::nullopt;
+  }
+
+private:
+  enum class member : unsigned { none, jsonrpc, method, params, id, result };
+
+  bool has(member m) const noexcept { return (seen_ & (1u << static_cast<unsigned>(m))) != 0; }
+  bool give_up() {
+    ok_ = false;
+    return false;
+  }
+
+  template <class T>
+  bool scalar(T&& v) {
+    if (nested_)
+      return nested_value(std::forward<T>(v));
+    if (depth_ != 1)
+      return give_up();
+    switch (current_) {
+      case member::id:
+        if constexpr (std::is_same_v<std::decay_t<T>, bool>)
+          return give_up(); // not a valid id
+        else
+          id_ = json(std::forward<T>(v));
+        return true;
+      case member::result:
+        result_ = json(std::forward<T>(v));
+        return true;
+      default:
+        return give_up(); // e.g. params or method of the wrong type
+    }
+  }
+
+  template <class T>
+  bool nested_value(T&& v) {
+    if constexpr (std::is_same_v<std::decay_t<T>, std::nullptr_t>)
+      return nested_->null();
+    else if constexpr (std::is_same_v<std::decay_t<T>, bool>)
+      return nested_->boolean(v);
+    else if constexpr (std::is_same_v<std::decay_t<T>, json::number_integer_t>)
+      return nested_->number_integer(v);
+    else
+      return nested_->number_unsigned(v);
+  }
+
+  bool open_nested(std::size_t n, bool object) {
+    if (!nested_) {
+      json* target = current_ == member::params ? &params_ : current_ == member::result ? &result_ : nullptr;
+      if (target == nullptr || depth_ != 1)
+        return give_up();
+      nested_.emplace(*target, false);
+    }
+    ++nested_depth_;
+    return object ? nested_->start_object(n) : nested_->start_array(n);
+  }
+
+  bool close_nested(bool object) {
+    bool ok = object ? nested_->end_object() : nested_->end_array();
+    if (--nested_depth_ == 0)
+      nested_.reset();
+    return ok;
+  }
+
+  bool ok_ = true;
+  bool v2_ = false;
+  int depth_ = 0;
+  unsigned seen_ = 0;
+  member current_ = member::none;
+  std::string method_;
+  json id_, params_, result_;
+  std::optional<nlohmann::detail::json_sax_dom_parser<json>> nested_;
+  int nested_depth_ = 0;
+};
+
 rpc_message invalid(json id, std::string what) {
   return rpc_invalid{std::move(id), rpc_error{rpc_code::invalid_request, "Invalid Request: " + what}};
 }
@@ -216,6 +386,58 @@ json to_json_value(const rpc_message& msg) {
     msg);
 }
 
+/// Writes JSON into one string: the common messages (a request, a
+/// notification, a successful response) are assembled around their dumped
+/// parts instead of being built as a json object (a std::map: one node and
+/// one key string per member) and dumped. The bytes are the same either way:
+/// members in nlohmann's (sorted) key order, no spaces, strict UTF-8.
+class frame_writer {
+public:
+  explicit frame_writer(std::string& out)
+      : out_(out), json_(nlohmann::detail::output_adapter<char, std::string>(out), ' ',
+                         json::error_handler_t::strict) {}
+
+  void raw(std::string_view s) { out_.append(s); }
+  void value(const json& j) { json_.dump(j, false, false, 0); }
+
+private:
+  std::string& out_;
+  nlohmann::detail::serializer<json> json_;
+};
+
+/// The common messages written directly; false for the others.
+bool write_common(const rpc_message& msg, std::string& out) {
+  if (const auto* r = std::get_if<rpc_response>(&msg)) {
+    if (r->error)
+      return false;
+    frame_writer w{out};
+    w.raw(R"({"id":)");
+    w.value(r->id);
+    w.raw(R"(,"jsonrpc":"2.0","result":)");
+    w.value(r->result);
+    w.raw("}");
+    return true;
+  }
+  if (const auto* q = std::get_if<rpc_request>(&msg)) {
+    frame_writer w{out};
+    if (q->id) {
+      w.raw(R"({"id":)");
+      w.value(*q->id);
+      w.raw(R"(,"jsonrpc":"2.0","method":)");
+    } else {
+      w.raw(R"({"jsonrpc":"2.0","method":)");
+    }
+    w.value(json(q->method));
+    if (!q->params.is_null()) {
+      w.raw(R"(,"params":)");
+      w.value(q->params);
+    }
+    w.raw("}");
+    return true;
+  }
+  return false;
+}
+
 } // namespace
 
 decoded_frame json_rpc_codec::decode(std::string_view frame, std::size_t max_frame_bytes) const {
@@ -240,6 +462,15 @@ decoded_frame json_rpc_codec::decode(std::string_view frame, std::size_t max_fra
       out.messages.push_back(invalid(nullptr, "nested deeper than " + std::to_string(opts_.max_depth)
                                                 + " levels"));
     return out;
+  }
+  {
+    common_frame_reader reader;
+    if (json::sax_parse(frame, &reader, json::input_format_t::json, /*strict=*/true)) {
+      if (auto m = reader.take()) {
+        out.messages.push_back(std::move(*m));
+        return out;
+      }
+    }
   }
   json doc = json::parse(frame, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
@@ -271,6 +502,9 @@ decoded_frame json_rpc_codec::decode(std::string_view frame, std::size_t max_fra
 
 expected<std::string> json_rpc_codec::encode(const rpc_message& msg) const {
   try {
+    std::string out;
+    if (write_common(msg, out))
+      return out;
     return to_json_value(msg).dump(-1, ' ', false, json::error_handler_t::strict);
   } catch (const json::type_error&) {
     return error{rpc_code::internal_error, "Internal error: a string in the message is not valid UTF-8"};

@@ -4,6 +4,10 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/error.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <chrono>
 
 namespace tandem::session::native {
@@ -70,14 +74,36 @@ void websocket_connection::start_read() {
   }));
 }
 
+void websocket_connection::set_cork(bool on) noexcept {
+#ifdef TCP_CORK
+  // Each JSON-RPC answer is a WebSocket message of its own, written by Beast
+  // with one send each; corked, those sends only fill the socket buffer and
+  // the kernel pushes the batch as one segment when the cork comes off,
+  // instead of running TCP transmit and the peer's wake-up per message.
+  // (Beast writes every frame itself: control frames it sends on its own,
+  // such as pongs, stay correctly framed.)
+  if (on == corked_)
+    return;
+  int value = on ? 1 : 0;
+  auto fd = beast::get_lowest_layer(ws_).socket().native_handle();
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value) == 0)
+    corked_ = on;
+#else
+  (void) on;
+#endif
+}
+
 void websocket_connection::start_write(std::vector<std::string> frames) {
   writing_frames_ = std::move(frames);
+  if (writing_frames_.size() > 1)
+    set_cork(true);
   write_next(0, 0);
 }
 
 void websocket_connection::write_next(std::size_t index, std::size_t bytes) {
   if (index == writing_frames_.size()) {
     writing_frames_.clear();
+    set_cork(false); // pushes the batch
     on_written(bytes, {});
     return;
   }
@@ -87,6 +113,7 @@ void websocket_connection::write_next(std::size_t index, std::size_t bytes) {
   ws_.async_write(asio::buffer(frame),
                   asio::bind_executor(strand(), [self, index, bytes, size](beast::error_code ec, std::size_t) {
                     if (ec) {
+                      self->set_cork(false);
                       std::size_t rest = 0;
                       for (std::size_t i = index; i < self->writing_frames_.size(); ++i)
                         rest += self->writing_frames_[i].size();

@@ -41,11 +41,13 @@ private:
   void close_socket() noexcept override;
 
   void write_next(std::size_t index, std::size_t bytes);
+  void set_cork(bool on) noexcept;
 
   stream_type ws_;
   boost::beast::websocket::close_reason close_code_{boost::beast::websocket::close_code::normal};
   boost::beast::flat_buffer in_;
   std::vector<std::string> writing_frames_;
+  bool corked_ = false;
 };
 
 } // namespace tandem::session::native
