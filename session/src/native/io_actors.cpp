@@ -13,6 +13,10 @@ namespace {
 // never wait long behind busy actors.
 constexpr std::size_t turns_per_drain = 64;
 
+// How often a drain steps back behind the socket handlers while these keep
+// delivering frames (each step lets one more buffered frame be read).
+constexpr int max_yields = 64;
+
 } // namespace
 
 io_actors::io_actors(std::shared_ptr<io_thread> io) : io_(std::move(io)), timer_(io_->context()) {
@@ -22,6 +26,7 @@ io_actors::io_actors(std::shared_ptr<io_thread> io) : io_(std::move(io)), timer_
 io_actors::~io_actors() { shutdown(); }
 
 void io_actors::wake() {
+  wakes_.fetch_add(1, std::memory_order_relaxed);
   // One drain in flight is enough: it clears the flag before it runs turns,
   // so work scheduled meanwhile posts the next one.
   if (drain_posted_.exchange(true, std::memory_order_acq_rel))
@@ -31,9 +36,24 @@ void io_actors::wake() {
 }
 
 void io_actors::drain() {
-  drain_posted_.store(false, std::memory_order_release);
-  if (detached_)
+  if (detached_) {
+    drain_posted_.store(false, std::memory_order_release);
     return;
+  }
+  // A frame read here wakes the loop before the read of the next frame
+  // already buffered completes (that completion is queued behind this
+  // drain). Step back while frames keep coming, so that one drain answers
+  // all that have arrived and their answers leave in one write, instead of
+  // one drain and one send per frame. The first step is always taken (it
+  // costs one hop); the next ones only while wakes arrive meanwhile.
+  auto wakes = wakes_.exchange(0, std::memory_order_acq_rel);
+  if ((yields_ == 0 || wakes > 0) && yields_ < max_yields) {
+    ++yields_;
+    if (io_->post(io_->context().get_executor(), [this] { drain(); }))
+      return;
+  }
+  yields_ = 0;
+  drain_posted_.store(false, std::memory_order_release);
   if (loop_.run_turns(turns_per_drain) == turns_per_drain)
     wake(); // more to do: after the socket handlers queued meanwhile
   arm_timer();
@@ -54,7 +74,7 @@ void io_actors::arm_timer() {
     if (ec || detached_)
       return; // re-armed or cancelled: a newer wait is pending, or none is needed
     timer_at_ = time_point::max();
-    drain();
+    wake();
   });
 }
 

@@ -49,6 +49,8 @@ private:
   boost::asio::steady_timer timer_;
   time_point timer_at_ = time_point::max();
   std::atomic<bool> drain_posted_{false};
+  std::atomic<unsigned> wakes_{0}; // since the posted drain last looked
+  int yields_ = 0;                 // I/O thread only
   bool detached_ = false; // I/O thread only
   bool shut_down_ = false;
 };
