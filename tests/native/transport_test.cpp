@@ -365,6 +365,40 @@ BOOST_AUTO_TEST_CASE(a_session_that_falls_behind_stops_the_reading) {
   server->stop();
 }
 
+BOOST_AUTO_TEST_CASE(a_silent_websocket_peer_is_pinged_then_closed) {
+  ts::server_options o;
+  o.limits.idle_timeout = 300ms;
+  echo_server s{o};
+  raw_ws silent{s.server->websocket_port()}; // never reads: never answers a ping
+  // A tandem client always has a read pending, so it answers the server's
+  // pings: sending nothing itself, it stays open well past the timeout.
+  auto conn = ts::connect(s.server->websocket_url());
+  BOOST_REQUIRE(conn.has_value());
+  auto got = std::make_shared<collector<std::string>>();
+  auto client_closed = std::make_shared<collector<closed_note>>();
+  std::shared_ptr<ts::connection> c = std::move(*conn);
+  auto sink = s.sys.spawn([got, client_closed](tandem::actor_base* self) {
+    return tandem::behavior{[got](ts::inbound_frame& f) { got->push(f.text); },
+                            [self, client_closed](ts::transport_closed& e) {
+                              client_closed->push({"", e.reason});
+                              self->quit();
+                            }};
+  });
+  c->start(sink);
+  auto t0 = std::chrono::steady_clock::now();
+  BOOST_TEST(eventually([&] { return s.closes->size() == 1; }, 5000ms)); // the silent one
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 5s));
+  std::this_thread::sleep_for(1500ms); // five half-periods
+  BOOST_CHECK_EQUAL(s.closes->size(), 1u);
+  BOOST_CHECK_EQUAL(client_closed->size(), 0u);
+  BOOST_TEST(!c->write(R"({"still":"here"})"));
+  BOOST_REQUIRE(eventually([&] { return got->size() == 1; }));
+  BOOST_CHECK_EQUAL(got->items()[0], R"({"still":"here"})");
+  BOOST_TEST(!silent.read(2000ms)); // closed by the server
+  c->close();
+  BOOST_REQUIRE(eventually([&] { return client_closed->size() == 1; }));
+}
+
 BOOST_AUTO_TEST_CASE(stop_writes_what_is_queued_then_closes_everyone) {
   ts::server_options o;
   o.stop_grace = 300ms; // the raw WebSocket peer below never answers the close

@@ -8,12 +8,14 @@
 
 #include "native/socket_connection.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <cstdint>
 #include <functional>
 
 namespace tandem::session::native {
@@ -42,12 +44,20 @@ private:
 
   void write_next(std::size_t index, std::size_t bytes);
   void set_cork(bool on) noexcept;
+  /// Server side: every idle_timeout / 2, pings a peer that sent nothing
+  /// since the last look, and fails the connection if it still sent nothing.
+  void watch_idle();
 
   stream_type ws_;
   boost::beast::websocket::close_reason close_code_{boost::beast::websocket::close_code::normal};
   boost::beast::flat_buffer in_;
   std::vector<std::string> writing_frames_;
   bool corked_ = false;
+  boost::asio::steady_timer idle_timer_;
+  std::uint64_t activity_ = 0; // frames read, control frames included
+  std::uint64_t activity_seen_ = 0;
+  bool pinged_ = false;
+  bool ping_in_flight_ = false;
 };
 
 } // namespace tandem::session::native

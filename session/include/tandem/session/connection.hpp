@@ -9,6 +9,7 @@
 #include <tandem/actors/actor.hpp>
 #include <tandem/runtime/error.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -38,6 +39,10 @@ struct connection_limits {
   /// a session that falls behind holds a bounded backlog, not the peer's
   /// whole stream, in its mailbox.
   std::size_t max_inbound_frames = 256;
+  /// A WebSocket server connection whose peer sends nothing for half of this
+  /// is pinged, and closed if it still sends nothing (not even the pong) by
+  /// the end of it. Zero: never.
+  std::chrono::milliseconds idle_timeout{300000};
 };
 
 /// The outbound half of a transport, used only by the session actor that
