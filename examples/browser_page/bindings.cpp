@@ -4,6 +4,9 @@
 // with --post-js; this file only exposes what it needs.
 
 #include "playground.hpp"
+#include "session_client.hpp"
+
+#include <tandem/session/browser_websocket.hpp>
 
 #include <tandem/runtime/event_loop_driver.hpp>
 #include <tandem/tandem.hpp>
@@ -95,6 +98,9 @@ public:
     return id;
   }
 
+  tandem::actor_system& system() noexcept { return system_; }
+  void wake() { driver_.start(); }
+
   void stop_ring(int id) {
     auto i = rings_.find(id);
     if (i != rings_.end())
@@ -115,9 +121,73 @@ double heap_bytes_in_use() {
   return static_cast<double>(mallinfo().uordblks);
 }
 
+/// One session to a server, kept open by a client actor that reconnects with
+/// backoff. `events` is a JavaScript object with onState(state, detail,
+/// retryMs), onNotification(method, paramsJson), onResult(call, resultJson)
+/// and onError(call, code, message, dataJson). Destroying this object closes
+/// the session ("closed" is the last event); the actor outlives it until then.
+class web_session {
+public:
+  web_session(web_runtime& runtime, std::string url, double initial_retry_ms, double max_retry_ms,
+              val events)
+      : runtime_(runtime) {
+    tandem::browser::reconnect_policy policy;
+    if (initial_retry_ms > 0)
+      policy.initial = from_ms(initial_retry_ms);
+    if (max_retry_ms > 0)
+      policy.max = std::max(policy.initial, from_ms(max_retry_ms));
+    tandem::browser::client_events ev;
+    ev.on_state = [events](const std::string& state, const std::string& detail, double retry_ms) {
+      events.call<void>("onState", state, detail, retry_ms);
+    };
+    ev.on_notification = [events](const std::string& method, const std::string& params) {
+      events.call<void>("onNotification", method, params);
+    };
+    ev.on_result = [events](int call, const std::string& result) {
+      events.call<void>("onResult", call, result);
+    };
+    ev.on_error = [events](int call, int code, const std::string& message, const std::string& data) {
+      events.call<void>("onError", call, code, message, data);
+    };
+    auto factory = [url](std::function<void()> on_open) {
+      return tandem::session::make_browser_websocket(url, {}, std::move(on_open));
+    };
+    client_ = tandem::browser::spawn_client(runtime_.system(), std::move(factory), policy,
+                                            std::move(ev));
+    runtime_.wake();
+  }
+  ~web_session() { close(); }
+  web_session(const web_session&) = delete;
+  web_session& operator=(const web_session&) = delete;
+
+  void call(int call, std::string method, std::string params_json, double timeout_ms) {
+    tandem::send(client_, tandem::browser::client_call{
+                            call, std::move(method), std::move(params_json),
+                            timeout_ms > 0 ? from_ms(timeout_ms) : tandem::duration::zero()});
+  }
+  void cancel(int call) { tandem::send(client_, tandem::browser::client_cancel{call}); }
+  void close() {
+    if (client_)
+      tandem::send(client_, tandem::browser::client_close{});
+    client_ = tandem::actor{};
+  }
+
+private:
+  web_runtime& runtime_;
+  tandem::actor client_;
+};
+
 } // namespace
 
 EMSCRIPTEN_BINDINGS(tandem_web) {
+  emscripten::constant("ERR_TIMEOUT", static_cast<int>(tandem::errc::request_timeout));
+  emscripten::constant("ERR_DISCONNECTED", static_cast<int>(tandem::errc::channel_closed));
+  emscripten::constant("ERR_CANCELLED", tandem::session::rpc_code::request_cancelled);
+  emscripten::class_<web_session>("RawSession")
+    .constructor<web_runtime&, std::string, double, double, val>()
+    .function("call", &web_session::call)
+    .function("cancel", &web_session::cancel)
+    .function("close", &web_session::close);
   emscripten::function("heapBytesInUse", &heap_bytes_in_use);
   emscripten::class_<web_runtime>("RawRuntime")
     .constructor<>()

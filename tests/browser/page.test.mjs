@@ -4,10 +4,16 @@
 //     per-member counts) and can be stopped;
 //   - responsiveness: while the ring processes 1,000,000 messages the page's
 //     requestAnimationFrame keeps firing (p99 frame gap <= 50 ms);
-//   - no uncaught error or console error on the page;
+//   - the RPC panel, over a session to rpc_session_demo (which serves the
+//     page and /rpc on one port): add, echo, a delay that times out, a
+//     cancelled delay, a ticks stream in order, latency shown; stopping the
+//     server fails pending calls and shows it, restarting it reconnects;
+//   - no uncaught error or console error on the page (apart from the
+//     browser's own report of the refused reconnection attempts);
 //   - a screenshot of the page is saved as an artifact.
 //
-//   TANDEM_SITE=<build>/examples/browser_page/site node --test tests/browser/
+//   TANDEM_SITE=<build>/examples/browser_page/site \
+//   TANDEM_DEMO=<native build>/examples/rpc_session_demo/rpc_session_demo node --test tests/browser/
 // Optional: TANDEM_ARTIFACTS (default <repo>/build/browser), CHROMIUM
 // (default /usr/bin/chromium).
 import test from 'node:test';
@@ -17,13 +23,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-import { serveStatic } from './static_server.mjs';
+import { startDemoServer } from './demo_server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const site = process.env.TANDEM_SITE;
 if (!site || !fs.existsSync(path.join(site, 'index.html')))
   throw new Error('set TANDEM_SITE to the built page folder (<build>/examples/browser_page/site)');
+const demo = process.env.TANDEM_DEMO;
+if (!demo || !fs.existsSync(demo))
+  throw new Error('set TANDEM_DEMO to the built rpc_session_demo (release preset)');
 const artifacts = process.env.TANDEM_ARTIFACTS || path.join(repo, 'build', 'browser');
 fs.mkdirSync(artifacts, { recursive: true });
 
@@ -38,9 +47,10 @@ let browser;
 let context;
 let page;
 const problems = [];
+let serverDown = false;
 
 test.before(async () => {
-  server = await serveStatic(site);
+  server = await startDemoServer(demo, site);
   const userDataDir = fs.mkdtempSync(path.join(artifacts, 'profile-'));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -52,7 +62,10 @@ test.before(async () => {
   page = context.pages()[0] || await context.newPage();
   page.on('pageerror', (err) => problems.push('uncaught: ' + err.message));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push('console error: ' + msg.text());
+    // While the server is down the browser itself logs each refused
+    // WebSocket attempt; that is expected there, nothing else is.
+    if (msg.type() === 'error' && !(serverDown && /WebSocket connection to .* failed/.test(msg.text())))
+      problems.push('console error: ' + msg.text());
   });
   await page.goto(server.url + 'index.html');
   await page.waitForSelector('#module-state[data-state="done"]', { timeout: 30000 });
@@ -62,7 +75,7 @@ test.before(async () => {
 test.after(async () => {
   if (page) await page.screenshot({ path: path.join(artifacts, 'page.png'), fullPage: true });
   if (browser) await browser.close();
-  if (server) await server.close();
+  if (server) await server.stop();
 });
 
 async function runPlayground(actors, messages) {
@@ -124,6 +137,97 @@ test('playground: Stop ends a long run early and the page can start again', asyn
   assert.equal(await page.isDisabled('#pg-start'), false);
   const again = await runPlayground(3, 30000);
   assert.equal(again.check, 'correct');
+});
+
+async function rpc(button, name) {
+  const before = await page.locator(`#rpc-log li[data-name="${name}"]`).count();
+  await page.click(button);
+  const item = page.locator(`#rpc-log li[data-name="${name}"]`).first();
+  await page.waitForFunction(([n, count]) => {
+    const items = document.querySelectorAll(`#rpc-log li[data-name="${n}"]`);
+    return items.length > count && items[0].dataset.status !== 'pending';
+  }, [name, before], { timeout: 15000 });
+  return {
+    status: await item.getAttribute('data-status'),
+    result: await item.getAttribute('data-result'),
+    code: await item.getAttribute('data-code'),
+    errorName: await item.getAttribute('data-error-name'),
+    ms: Number(await item.getAttribute('data-ms')),
+  };
+}
+
+test('rpc: the session opens; add and echo answer with latency shown', async () => {
+  await page.waitForSelector('#rpc-state[data-state="open"]', { timeout: 15000 });
+  await page.fill('#rpc-a', '2');
+  await page.fill('#rpc-b', '40');
+  const add = await rpc('#rpc-add', 'add');
+  assert.equal(add.status, 'ok');
+  assert.equal(add.result, '42');
+  assert.ok(add.ms > 0 && add.ms < 5000);
+  await page.fill('#rpc-text', 'héllo "wörld"');
+  const echo = await rpc('#rpc-echo', 'echo');
+  assert.equal(echo.status, 'ok');
+  assert.deepEqual(JSON.parse(echo.result), { text: 'héllo "wörld"' });
+  assert.match(await page.textContent('#rpc-log li[data-name="add"]'), /\d+\.\d ms/);
+});
+
+test('rpc: a 2 s delay with a 300 ms timeout fails as a timeout', async () => {
+  const r = await rpc('#rpc-timeout', 'delay-timeout');
+  assert.equal(r.status, 'error');
+  assert.equal(r.errorName, 'TimeoutError');
+  assert.ok(r.ms >= 250 && r.ms < 1900, `timed out after ${r.ms} ms`);
+});
+
+test('rpc: a delay cancelled from the page fails as cancelled, at once', async () => {
+  await page.click('#rpc-delay');
+  await page.waitForSelector('#rpc-log li[data-name="delay"][data-status="pending"]');
+  await page.waitForTimeout(200);
+  await page.click('#rpc-cancel');
+  await page.waitForSelector('#rpc-log li[data-name="delay"]:not([data-status="pending"])', { timeout: 3000 });
+  const item = page.locator('#rpc-log li[data-name="delay"]').first();
+  assert.equal(await item.getAttribute('data-status'), 'error');
+  assert.equal(await item.getAttribute('data-code'), '-32800');
+  assert.equal(await item.getAttribute('data-error-name'), 'AbortError');
+  assert.ok(Number(await item.getAttribute('data-ms')) < 2000);
+});
+
+test('rpc: the ticks stream arrives live and in order before the result', async () => {
+  const r = await rpc('#rpc-ticks', 'ticks');
+  assert.equal(r.status, 'ok');
+  assert.equal(r.result, '5');
+  const seqs = await page.$$eval('#rpc-ticks-list li', (lis) => lis.map((li) => Number(li.dataset.seq)));
+  assert.deepEqual(seqs, [1, 2, 3, 4, 5]);
+  assert.ok(r.ms >= 400, `5 ticks 100 ms apart took only ${r.ms} ms`);
+});
+
+test('rpc: stopping the server fails pending calls and shows it; restarting it reconnects', async () => {
+  // A call in flight when the server goes away.
+  await page.click('#rpc-delay');
+  await page.waitForSelector('#rpc-log li[data-name="delay"][data-status="pending"]');
+  const opensBefore = Number(await page.getAttribute('#rpc-state', 'data-opens'));
+  serverDown = true;
+  const port = server.port;
+  await server.stop();
+  server = null;
+  await page.waitForSelector('#rpc-log li[data-name="delay"]:not([data-status="pending"])', { timeout: 10000 });
+  const failed = page.locator('#rpc-log li[data-name="delay"]').first();
+  assert.equal(await failed.getAttribute('data-status'), 'error');
+  assert.equal(await failed.getAttribute('data-error-name'), 'ConnectionError');
+  await page.waitForSelector('#rpc-state[data-state="disconnected"]', { timeout: 5000 });
+  assert.match(await page.textContent('#rpc-state'), /reconnecting in \d+ ms/);
+  // A call while disconnected fails at once.
+  const offline = await rpc('#rpc-add', 'add');
+  assert.equal(offline.status, 'error');
+  assert.equal(offline.errorName, 'ConnectionError');
+  // Let a few attempts fail (backoff grows), then bring the server back.
+  await page.waitForTimeout(1500);
+  server = await startDemoServer(demo, site, port);
+  await page.waitForFunction((n) =>
+    Number(document.getElementById('rpc-state').dataset.opens) > n, opensBefore, { timeout: 15000 });
+  serverDown = false;
+  const again = await rpc('#rpc-add', 'add');
+  assert.equal(again.status, 'ok');
+  assert.equal(again.result, '42');
 });
 
 test('no uncaught errors or console errors on the page', () => {

@@ -40,6 +40,143 @@
     }
   }
 
+  /**
+   * A failed call: `code` is the JSON-RPC error code from the server, or one
+   * of tandem's (Module.ERR_TIMEOUT, ERR_DISCONNECTED; ERR_CANCELLED = -32800);
+   * `data` the error's data, if any. `name` says which kind: TimeoutError,
+   * AbortError, ConnectionError or RpcError.
+   */
+  class TandemError extends Error {
+    constructor(message, code, data) {
+      super(message);
+      this.code = code;
+      if (data !== undefined) this.data = data;
+      this.name = code === Module['ERR_TIMEOUT'] ? 'TimeoutError'
+        : code === Module['ERR_CANCELLED'] ? 'AbortError'
+        : code === Module['ERR_DISCONNECTED'] ? 'ConnectionError'
+        : 'RpcError';
+    }
+  }
+
+  /**
+   * A JSON-RPC session to a server over WebSocket, reconnecting with backoff
+   * while it is not closed. States: connecting, open, disconnected, closed.
+   */
+  class Session {
+    constructor(runtime, url, options) {
+      this._runtime = runtime;
+      this._calls = new Map();
+      this._listeners = new Map();
+      this._nextCall = 1;
+      this.state = 'connecting';
+      this._onState = guarded(options.onStateChange, runtime._onCallbackError);
+      const self = this;
+      const events = {
+        onState(state, detail, retryMs) {
+          self.state = state;
+          self._onState({ state: state, detail: detail, retryMs: retryMs });
+          if (state === 'closed') self._release();
+        },
+        onNotification(method, paramsJson) {
+          const listeners = self._listeners.get(method);
+          if (!listeners) return;
+          const params = JSON.parse(paramsJson);
+          for (const fn of [...listeners]) fn(params);
+        },
+        onResult(call, resultJson) {
+          const c = self._calls.get(call);
+          if (!c) return;
+          self._calls.delete(call);
+          c.cleanup();
+          c.resolve(JSON.parse(resultJson));
+        },
+        onError(call, code, message, dataJson) {
+          const c = self._calls.get(call);
+          if (!c) return;
+          self._calls.delete(call);
+          c.cleanup();
+          c.reject(new TandemError(message, code, dataJson ? JSON.parse(dataJson) : undefined));
+        },
+      };
+      runtime._sessions.add(this);
+      const reconnect = options.reconnect || {};
+      this._raw = new Module['RawSession'](runtime._live(), url, reconnect.initialMs || 0,
+                                           reconnect.maxMs || 0, events);
+    }
+
+    /**
+     * Calls `method`; resolves with its result, rejects with a TandemError.
+     * options.timeoutMs (default none), options.signal (an AbortSignal: abort
+     * cancels the call, the server is told with $/cancelRequest).
+     */
+    call(method, params, options) {
+      options = options || {};
+      if (typeof method !== 'string') return Promise.reject(new TypeError('method must be a string'));
+      const signal = options.signal;
+      if (signal && signal.aborted)
+        return Promise.reject(new TandemError('call cancelled', Module['ERR_CANCELLED']));
+      if (this._raw === null)
+        return Promise.reject(new TandemError('session closed', Module['ERR_DISCONNECTED']));
+      const timeoutMs = options.timeoutMs === undefined ? 0 : options.timeoutMs;
+      if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))
+        return Promise.reject(new RangeError('timeoutMs must be >= 0'));
+      let paramsJson;
+      try {
+        paramsJson = JSON.stringify(params === undefined ? null : params);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      const call = this._nextCall++;
+      const raw = this._raw;
+      return new Promise((resolve, reject) => {
+        let onAbort = null;
+        if (signal) {
+          onAbort = () => { if (this._raw !== null) this._raw.cancel(call); };
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
+        const cleanup = () => { if (onAbort) signal.removeEventListener('abort', onAbort); };
+        this._calls.set(call, { resolve, reject, cleanup });
+        raw.call(call, method, paramsJson, timeoutMs);
+      });
+    }
+
+    /** Calls `listener(params)` for each notification `method` from the server; returns an unsubscribe function. */
+    on(method, listener) {
+      if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+      const safe = guarded(listener, this._runtime._onCallbackError);
+      let set = this._listeners.get(method);
+      if (!set) this._listeners.set(method, (set = new Set()));
+      set.add(safe);
+      return () => { set.delete(safe); };
+    }
+
+    /**
+     * Closes the session and stops reconnecting: pending calls reject with
+     * ConnectionError, then the state becomes 'closed' and the session's
+     * memory is freed. Idempotent.
+     */
+    close() {
+      if (this._raw !== null) this._raw.close();
+    }
+    dispose() { this.close(); }
+
+    // The runtime went away (or the session closed): nothing can answer now.
+    _release() {
+      this._runtime._sessions.delete(this);
+      for (const c of this._calls.values()) {
+        c.cleanup();
+        c.reject(new TandemError('session closed', Module['ERR_DISCONNECTED']));
+      }
+      this._calls.clear();
+      if (this._raw !== null) {
+        const raw = this._raw;
+        this._raw = null;
+        raw.delete();
+      }
+      this.state = 'closed';
+    }
+  }
+
   class Runtime {
     constructor(options) {
       options = options || {};
@@ -50,6 +187,7 @@
         ? function (err) { try { onCallbackError(err); } catch (e) { reportUncaught(e); } }
         : reportUncaught;
       this._raw = new Module['RawRuntime']();
+      this._sessions = new Set();
       if (options.sliceMs !== undefined) this.sliceMs = options.sliceMs;
     }
 
@@ -81,6 +219,12 @@
       return new Playground(this, id, done);
     }
 
+    /** Opens a session to a JSON-RPC server over WebSocket (see Session). */
+    connect(url, options) {
+      if (typeof url !== 'string') throw new TypeError('url must be a string');
+      return new Session(this, url, options || {});
+    }
+
     /**
      * Stops every actor of this runtime (pending playgrounds resolve as
      * stopped) and frees its memory. Idempotent; the object is unusable after.
@@ -88,10 +232,12 @@
     dispose() {
       if (this._raw === null) return;
       const raw = this._raw;
+      for (const session of [...this._sessions]) session._release();
       this._raw = null;
       raw.delete();
     }
   }
 
   Module['createRuntime'] = function (options) { return new Runtime(options); };
+  Module['TandemError'] = TandemError;
 })();

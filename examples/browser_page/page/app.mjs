@@ -113,4 +113,70 @@ function setStatus(state, text) {
   $('pg-status').textContent = text;
 }
 
-window.addEventListener('pagehide', () => runtime.dispose());
+// -- RPC panel -----------------------------------------------------------------
+const rpcUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/rpc';
+$('rpc-url').textContent = rpcUrl;
+const session = runtime.connect(rpcUrl, {
+  reconnect: { initialMs: 250, maxMs: 4000 },
+  onStateChange({ state, detail, retryMs }) {
+    const el = $('rpc-state');
+    el.dataset.state = state;
+    el.textContent = state === 'disconnected'
+      ? `disconnected (${detail}); reconnecting in ${Math.round(retryMs)} ms`
+      : state;
+    if (state === 'open') el.dataset.opens = String(Number(el.dataset.opens || 0) + 1);
+  },
+});
+session.on('tick', (params) => {
+  const li = document.createElement('li');
+  li.textContent = `tick ${params.seq}`;
+  li.dataset.seq = String(params.seq);
+  $('rpc-ticks-list').append(li);
+});
+
+let callCount = 0;
+// Runs one call and logs it: name, outcome (result or error code), latency.
+async function logged(name, method, params, options) {
+  const li = document.createElement('li');
+  li.dataset.call = String(++callCount);
+  li.dataset.name = name;
+  li.dataset.status = 'pending';
+  li.textContent = `${name}: pending`;
+  $('rpc-log').prepend(li);
+  const t0 = performance.now();
+  try {
+    const result = await session.call(method, params, options);
+    const ms = performance.now() - t0;
+    li.dataset.status = 'ok';
+    li.dataset.result = JSON.stringify(result);
+    li.textContent = `${name}: ${JSON.stringify(result)} (${ms.toFixed(1)} ms)`;
+    li.className = 'ok';
+  } catch (err) {
+    const ms = performance.now() - t0;
+    li.dataset.status = 'error';
+    li.dataset.code = String(err.code);
+    li.dataset.errorName = err.name;
+    li.textContent = `${name}: ${err.name} ${err.code}: ${err.message} (${ms.toFixed(1)} ms)`;
+    li.className = 'error';
+  }
+  li.dataset.ms = String(performance.now() - t0);
+}
+
+$('rpc-add').addEventListener('click', () =>
+  logged('add', 'add', [Number($('rpc-a').value), Number($('rpc-b').value)]));
+$('rpc-echo').addEventListener('click', () =>
+  logged('echo', 'echo', { text: $('rpc-text').value }));
+$('rpc-timeout').addEventListener('click', () =>
+  logged('delay-timeout', 'delay', { ms: 2000, value: 'late' }, { timeoutMs: 300 }));
+let delayAbort = null;
+$('rpc-delay').addEventListener('click', () => {
+  delayAbort = new AbortController();
+  logged('delay', 'delay', { ms: 5000, value: 'slept' }, { timeoutMs: 10000, signal: delayAbort.signal });
+});
+$('rpc-cancel').addEventListener('click', () => { if (delayAbort) delayAbort.abort(); });
+$('rpc-ticks').addEventListener('click', () => {
+  $('rpc-ticks-list').replaceChildren();
+  logged('ticks', 'ticks', { n: 5, interval_ms: 100 }, { timeoutMs: 5000 });
+});
+
+window.addEventListener('pagehide', () => { session.close(); runtime.dispose(); });

@@ -15,7 +15,7 @@ namespace {
 
 class browser_websocket final : public connection {
 public:
-  browser_websocket(std::string url, connection_limits limits);
+  browser_websocket(std::string url, connection_limits limits, std::function<void()> on_open);
   ~browser_websocket() override;
 
   void start(actor session) override;
@@ -38,6 +38,7 @@ private:
 
   std::string url_;
   connection_limits limits_;
+  std::function<void()> on_open_;
   std::uintptr_t serial_;
   EMSCRIPTEN_WEBSOCKET_T socket_ = 0;
   actor session_;
@@ -61,8 +62,9 @@ std::unordered_map<std::uintptr_t, browser_websocket*>& live() {
 }
 std::uintptr_t next_serial = 1;
 
-browser_websocket::browser_websocket(std::string url, connection_limits limits)
-    : url_(std::move(url)), limits_(limits), serial_(next_serial++) {
+browser_websocket::browser_websocket(std::string url, connection_limits limits,
+                                     std::function<void()> on_open)
+    : url_(std::move(url)), limits_(limits), on_open_(std::move(on_open)), serial_(next_serial++) {
   live().emplace(serial_, this);
   EmscriptenWebSocketCreateAttributes attrs;
   emscripten_websocket_init_create_attributes(&attrs);
@@ -183,6 +185,8 @@ EM_BOOL browser_websocket::on_open(int, const EmscriptenWebSocketOpenEvent*, voi
   }
   self->before_open_.clear();
   self->before_open_bytes_ = 0;
+  if (self->on_open_ && !self->closing_)
+    self->on_open_();
   return EM_TRUE;
 }
 
@@ -233,8 +237,9 @@ EM_BOOL browser_websocket::on_close(int, const EmscriptenWebSocketCloseEvent* e,
 
 } // namespace
 
-std::unique_ptr<connection> make_browser_websocket(std::string url, connection_limits limits) {
-  return std::make_unique<browser_websocket>(std::move(url), limits);
+std::unique_ptr<connection> make_browser_websocket(std::string url, connection_limits limits,
+                                                   std::function<void()> on_open) {
+  return std::make_unique<browser_websocket>(std::move(url), limits, std::move(on_open));
 }
 
 } // namespace tandem::session

@@ -8,6 +8,7 @@
 
 #include <tandem/session/connection.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,8 +16,11 @@ namespace tandem::session {
 
 /// Opens a WebSocket to `url` (e.g. "ws://127.0.0.1:8080/rpc"). Never
 /// throws: a URL the browser refuses gives a connection whose start()
-/// delivers transport_closed at once.
+/// delivers transport_closed at once. `on_open` runs (on the JavaScript
+/// thread, e.g. to send an actor a message) once the socket is open, which
+/// the seam itself does not report.
 std::unique_ptr<connection> make_browser_websocket(std::string url,
-                                                   connection_limits limits = {});
+                                                   connection_limits limits = {},
+                                                   std::function<void()> on_open = {});
 
 } // namespace tandem::session
