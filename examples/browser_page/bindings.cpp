@@ -129,8 +129,7 @@ double heap_bytes_in_use() {
 class web_session {
 public:
   web_session(web_runtime& runtime, std::string url, double initial_retry_ms, double max_retry_ms,
-              val events)
-      : runtime_(runtime) {
+              val events) {
     tandem::browser::reconnect_policy policy;
     if (initial_retry_ms > 0)
       policy.initial = from_ms(initial_retry_ms);
@@ -152,9 +151,9 @@ public:
     auto factory = [url](std::function<void()> on_open) {
       return tandem::session::make_browser_websocket(url, {}, std::move(on_open));
     };
-    client_ = tandem::browser::spawn_client(runtime_.system(), std::move(factory), policy,
+    client_ = tandem::browser::spawn_client(runtime.system(), std::move(factory), policy,
                                             std::move(ev));
-    runtime_.wake();
+    runtime.wake();
   }
   ~web_session() { close(); }
   web_session(const web_session&) = delete;
@@ -173,7 +172,6 @@ public:
   }
 
 private:
-  web_runtime& runtime_;
   tandem::actor client_;
 };
 

@@ -230,6 +230,29 @@ test('rpc: stopping the server fails pending calls and shows it; restarting it r
   assert.equal(again.result, '42');
 });
 
+test('rpc: 20 connect/close cycles against the server leave the wasm heap flat', async () => {
+  const grew = await page.evaluate(async () => {
+    const { tandem, runtime } = window.tandemDemo;
+    const cycle = async () => {
+      const s = runtime.connect(`ws://${location.host}/rpc`);
+      await new Promise((resolve) => {
+        const t = setInterval(() => { if (s.state === 'open') { clearInterval(t); resolve(); } }, 5);
+      });
+      const r = await s.call('add', [1, 2]);
+      if (r !== 3) throw new Error('add gave ' + r);
+      s.close();
+      await new Promise((resolve) => {
+        const t = setInterval(() => { if (s.state === 'closed') { clearInterval(t); resolve(); } }, 5);
+      });
+    };
+    for (let i = 0; i < 3; ++i) await cycle();
+    const before = tandem.heapBytesInUse();
+    for (let i = 0; i < 20; ++i) await cycle();
+    return tandem.heapBytesInUse() - before;
+  });
+  assert.ok(grew <= 0, `the heap grew by ${grew} bytes over 20 cycles`);
+});
+
 test('no uncaught errors or console errors on the page', () => {
   assert.deepEqual(problems, []);
 });

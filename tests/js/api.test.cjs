@@ -140,3 +140,40 @@ test('repeated create/run/dispose does not grow the heap', async () => {
   }
   assert.ok(heap() <= before, `heap grew from ${before} to ${heap()} bytes`);
 });
+
+test('a session without WebSocket support (node) reports disconnected, fails calls, closes, leaks nothing', async () => {
+  const rt = tandem.createRuntime();
+  try {
+    const states = [];
+    const s = rt.connect('ws://127.0.0.1:1/rpc', {
+      reconnect: { initialMs: 5, maxMs: 20 },
+      onStateChange: (e) => states.push(e),
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(states.some((e) => e.state === 'disconnected' && e.retryMs > 0), JSON.stringify(states));
+    // Backoff grows up to its maximum.
+    const retries = states.filter((e) => e.state === 'disconnected').map((e) => e.retryMs);
+    assert.ok(retries.length >= 2);
+    assert.ok(retries[1] > retries[0] && Math.max(...retries) <= 20);
+    await assert.rejects(s.call('add', [1, 2]), (err) => err instanceof tandem.TandemError &&
+      err.name === 'ConnectionError' && err.code === tandem.ERR_DISCONNECTED);
+    s.close();
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(s.state, 'closed');
+    await assert.rejects(s.call('add', [1, 2]), /session closed/);
+    // Repeated connect/close: the heap stays flat.
+    const cycle = async () => {
+      const x = rt.connect('ws://127.0.0.1:1/rpc', { reconnect: { initialMs: 1, maxMs: 2 } });
+      await new Promise((r) => setTimeout(r, 5));
+      x.close();
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal(x.state, 'closed');
+    };
+    for (let i = 0; i < 3; ++i) await cycle();
+    const before = tandem.heapBytesInUse();
+    for (let i = 0; i < 30; ++i) await cycle();
+    assert.ok(tandem.heapBytesInUse() <= before, `heap grew from ${before} to ${tandem.heapBytesInUse()}`);
+  } finally {
+    rt.dispose();
+  }
+});

@@ -179,4 +179,7 @@ $('rpc-ticks').addEventListener('click', () => {
   logged('ticks', 'ticks', { n: 5, interval_ms: 100 }, { timeoutMs: 5000 });
 });
 
+// For tests and the curious: the module and the page's runtime.
+window.tandemDemo = { tandem, runtime, session };
+
 window.addEventListener('pagehide', () => { session.close(); runtime.dispose(); });
