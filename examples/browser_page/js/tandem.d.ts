@@ -20,6 +20,25 @@ export interface Tandem {
   createRuntime(options?: RuntimeOptions): Runtime;
   /** Bytes allocated on the wasm heap now (for leak checks). */
   heapBytesInUse(): number;
+  /** The class of every rejected call. */
+  TandemError: typeof TandemError;
+  /** tandem's own codes in TandemError.code (JSON-RPC codes are negative). */
+  readonly ERR_TIMEOUT: number;
+  readonly ERR_DISCONNECTED: number;
+  /** -32800, the LSP "request cancelled" code. */
+  readonly ERR_CANCELLED: number;
+}
+
+/**
+ * A failed call. `code`: the server's JSON-RPC error code, or ERR_TIMEOUT
+ * (name "TimeoutError"), ERR_CANCELLED (-32800, "AbortError"),
+ * ERR_DISCONNECTED ("ConnectionError"); other codes have name "RpcError".
+ */
+export declare class TandemError extends Error {
+  readonly code: number;
+  /** The JSON-RPC error's `data`, if the server sent one. */
+  readonly data?: unknown;
+  readonly name: 'TimeoutError' | 'AbortError' | 'ConnectionError' | 'RpcError';
 }
 
 export interface RuntimeOptions {
@@ -42,6 +61,13 @@ export interface Runtime {
   /** Actors alive in this runtime. */
   readonly liveActors: number;
   readonly disposed: boolean;
+
+  /**
+   * Opens a JSON-RPC 2.0 session over WebSocket (e.g. `ws://host/rpc`). It
+   * reconnects with exponential backoff (delayed messages in the runtime)
+   * until close(). Each session holds wasm memory until it reaches 'closed'.
+   */
+  connect(url: string, options?: ConnectOptions): Session;
 
   /** Starts a ring of actors passing a token (the actor playground). */
   startPlayground(options?: PlaygroundOptions): Playground;
@@ -91,4 +117,41 @@ export interface Playground {
   readonly done: Promise<PlaygroundResult>;
   /** Stops the ring (idempotent). */
   stop(): void;
+}
+
+export type SessionState = 'connecting' | 'open' | 'disconnected' | 'closed';
+
+export interface ConnectOptions {
+  reconnect?: {
+    /** First retry after this many ms (default 250); doubles per failure. */
+    initialMs?: number;
+    /** Longest wait between attempts (default 5000). */
+    maxMs?: number;
+  };
+  /** Every change of state; `detail` says why a connection ended, `retryMs` when the next attempt is. */
+  onStateChange?(event: { state: SessionState; detail: string; retryMs: number }): void;
+}
+
+export interface CallOptions {
+  /** Fail with a TimeoutError after this many ms (default: no timeout). */
+  timeoutMs?: number;
+  /** Aborting cancels the call: it rejects with an AbortError and the server is sent $/cancelRequest. */
+  signal?: AbortSignal;
+}
+
+export interface Session {
+  readonly state: SessionState;
+  /**
+   * Calls `method` with `params` (JSON-serializable: an array, an object or
+   * null). Resolves with the result; rejects with a TandemError. While not
+   * connected, calls fail at once with a ConnectionError; calls pending when
+   * the connection drops fail with one too.
+   */
+  call<T = unknown>(method: string, params?: unknown, options?: CallOptions): Promise<T>;
+  /** Notifications `method` from the server (e.g. 'tick'); returns an unsubscribe function. */
+  on(method: string, listener: (params: any) => void): () => void;
+  /** Closes and stops reconnecting; pending calls reject; state becomes 'closed'. Idempotent. */
+  close(): void;
+  /** The same as close(). */
+  dispose(): void;
 }
