@@ -12,5 +12,6 @@
 #include <tandem/session/rpc_notification.hpp>
 #include <tandem/session/rpc_promise.hpp>
 #include <tandem/session/service.hpp>
+#include <tandem/session/session_client.hpp>
 #include <tandem/session/session_handle.hpp>
 #include <tandem/session/spawn_session.hpp>
