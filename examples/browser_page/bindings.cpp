@@ -4,9 +4,9 @@
 // with --post-js; this file only exposes what it needs.
 
 #include "playground.hpp"
-#include "session_client.hpp"
 
 #include <tandem/session/browser_websocket.hpp>
+#include <tandem/session/session_client.hpp>
 
 #include <tandem/runtime/event_loop_driver.hpp>
 #include <tandem/tandem.hpp>
@@ -99,7 +99,6 @@ public:
   }
 
   tandem::actor_system& system() noexcept { return system_; }
-  void wake() { driver_.start(); }
 
   void stop_ring(int id) {
     auto i = rings_.find(id);
@@ -121,57 +120,79 @@ double heap_bytes_in_use() {
   return static_cast<double>(mallinfo().uordblks);
 }
 
-/// One session to a server, kept open by a client actor that reconnects with
-/// backoff. `events` is a JavaScript object with onState(state, detail,
-/// retryMs), onNotification(method, paramsJson), onResult(call, resultJson)
-/// and onError(call, code, message, dataJson). Destroying this object closes
-/// the session ("closed" is the last event); the actor outlives it until then.
+/// JSON text for JavaScript's JSON.parse (invalid UTF-8 cannot come from the
+/// codec, but replacing it beats throwing into the event loop).
+std::string to_json_text(const tandem::session::json& j) {
+  return j.dump(-1, ' ', false, tandem::session::json::error_handler_t::replace);
+}
+
+/// One session to a server: a session_client actor (reconnects with backoff)
+/// over the browser's WebSocket. `events` is a JavaScript object with
+/// onState(state, detail, retryMs), onNotification(method, paramsJson),
+/// onResult(call, resultJson) and onError(call, code, message, dataJson),
+/// called on the client actor. Destroying this object closes the session
+/// ("closed" is the last state); the actor outlives it until then.
 class web_session {
 public:
   web_session(web_runtime& runtime, std::string url, double initial_retry_ms, double max_retry_ms,
-              val events) {
-    tandem::browser::reconnect_policy policy;
+              val events)
+      : events_(events) {
+    namespace rpc = tandem::session;
+    rpc::client_options opts;
     if (initial_retry_ms > 0)
-      policy.initial = from_ms(initial_retry_ms);
+      opts.reconnect.initial = from_ms(initial_retry_ms);
     if (max_retry_ms > 0)
-      policy.max = std::max(policy.initial, from_ms(max_retry_ms));
-    tandem::browser::client_events ev;
-    ev.on_state = [events](const std::string& state, const std::string& detail, double retry_ms) {
-      events.call<void>("onState", state, detail, retry_ms);
+      opts.reconnect.max = from_ms(max_retry_ms);
+    opts.name = "page-session";
+    opts.connect = [url](std::function<void()> on_open) -> tandem::expected<std::unique_ptr<rpc::connection>> {
+      return rpc::make_browser_websocket(url, {}, std::move(on_open));
     };
-    ev.on_notification = [events](const std::string& method, const std::string& params) {
-      events.call<void>("onNotification", method, params);
+    opts.events.on_state = [events](rpc::client_state state, const std::string& detail,
+                                    tandem::duration retry_in) {
+      events.call<void>("onState", std::string{rpc::to_string(state)}, detail,
+                        std::chrono::duration<double, std::milli>(retry_in).count());
     };
-    ev.on_result = [events](int call, const std::string& result) {
-      events.call<void>("onResult", call, result);
+    opts.events.on_notification = [events](rpc::rpc_notification& n) {
+      events.call<void>("onNotification", n.method, to_json_text(n.params));
     };
-    ev.on_error = [events](int call, int code, const std::string& message, const std::string& data) {
-      events.call<void>("onError", call, code, message, data);
+    opts.events.on_result = [events](std::int64_t call, rpc::json& result) {
+      events.call<void>("onResult", static_cast<double>(call), to_json_text(result));
     };
-    auto factory = [url](std::function<void()> on_open) {
-      return tandem::session::make_browser_websocket(url, {}, std::move(on_open));
+    opts.events.on_error = [events](std::int64_t call, const rpc::rpc_error& e) {
+      events.call<void>("onError", static_cast<double>(call), e.code(), e.message(),
+                        e.data() ? to_json_text(*e.data()) : std::string{});
     };
-    client_ = tandem::browser::spawn_client(runtime.system(), std::move(factory), policy,
-                                            std::move(ev));
-    runtime.wake();
+    client_ = rpc::spawn_session_client(runtime.system(), std::move(opts));
   }
   ~web_session() { close(); }
   web_session(const web_session&) = delete;
   web_session& operator=(const web_session&) = delete;
 
-  void call(int call, std::string method, std::string params_json, double timeout_ms) {
-    tandem::send(client_, tandem::browser::client_call{
-                            call, std::move(method), std::move(params_json),
-                            timeout_ms > 0 ? from_ms(timeout_ms) : tandem::duration::zero()});
+  /// `params_json` comes from JSON.stringify, which lets lone surrogates
+  /// through as escapes that are not valid JSON text for the codec.
+  void call(double call, std::string method, std::string params_json, double timeout_ms) {
+    namespace rpc = tandem::session;
+    auto params = rpc::json::parse(params_json, nullptr, false);
+    if (params.is_discarded()) {
+      events_.call<void>("onError", call, rpc::rpc_code::invalid_params,
+                         std::string{"params are not valid JSON text"}, std::string{});
+      return;
+    }
+    tandem::send(client_, rpc::client_call{static_cast<std::int64_t>(call), std::move(method),
+                                           std::move(params),
+                                           timeout_ms > 0 ? from_ms(timeout_ms) : rpc::no_timeout});
   }
-  void cancel(int call) { tandem::send(client_, tandem::browser::client_cancel{call}); }
+  void cancel(double call) {
+    tandem::send(client_, tandem::session::client_cancel{static_cast<std::int64_t>(call)});
+  }
   void close() {
     if (client_)
-      tandem::send(client_, tandem::browser::client_close{});
+      tandem::send(client_, tandem::session::client_close{});
     client_ = tandem::actor{};
   }
 
 private:
+  val events_;
   tandem::actor client_;
 };
 

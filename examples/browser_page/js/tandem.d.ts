@@ -143,9 +143,10 @@ export interface Session {
   readonly state: SessionState;
   /**
    * Calls `method` with `params` (JSON-serializable: an array, an object or
-   * null). Resolves with the result; rejects with a TandemError. While not
-   * connected, calls fail at once with a ConnectionError; calls pending when
-   * the connection drops fail with one too.
+   * null). Resolves with the result; rejects with a TandemError. A call made
+   * while connecting waits for the connection; while disconnected (waiting
+   * to retry) calls fail at once with a ConnectionError, and calls pending
+   * when the connection drops fail with one too.
    */
   call<T = unknown>(method: string, params?: unknown, options?: CallOptions): Promise<T>;
   /** Notifications `method` from the server (e.g. 'tick'); returns an unsubscribe function. */
