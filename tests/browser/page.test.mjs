@@ -5,8 +5,8 @@
 //   - responsiveness: while the ring processes 1,000,000 messages the page's
 //     requestAnimationFrame keeps firing (p99 frame gap <= 50 ms);
 //   - the RPC panel, over a session to rpc_session_demo (which serves the
-//     page and /rpc on one port): add, echo, a delay that times out, a
-//     cancelled delay, a ticks stream in order, latency shown; stopping the
+//     page and /rpc on one port): add, echo, fail (an RpcError), a delay that
+//     times out, a cancelled delay, a ticks stream in order, latency shown; stopping the
 //     server fails pending calls and shows it, restarting it reconnects;
 //   - no uncaught error or console error on the page (apart from the
 //     browser's own report of the refused reconnection attempts);
@@ -152,6 +152,7 @@ async function rpc(button, name) {
     result: await item.getAttribute('data-result'),
     code: await item.getAttribute('data-code'),
     errorName: await item.getAttribute('data-error-name'),
+    data: await item.getAttribute('data-data'),
     ms: Number(await item.getAttribute('data-ms')),
   };
 }
@@ -169,6 +170,14 @@ test('rpc: the session opens; add and echo answer with latency shown', async () 
   assert.equal(echo.status, 'ok');
   assert.deepEqual(JSON.parse(echo.result), { text: 'héllo "wörld"' });
   assert.match(await page.textContent('#rpc-log li[data-name="add"]'), /\d+\.\d ms/);
+});
+
+test('rpc: a method that fails rejects with an RpcError carrying the code and data', async () => {
+  const r = await rpc('#rpc-fail', 'fail');
+  assert.equal(r.status, 'error');
+  assert.equal(r.errorName, 'RpcError');
+  assert.equal(r.code, '-32001');
+  assert.deepEqual(JSON.parse(r.data), { reason: 'demo' });
 });
 
 test('rpc: a 2 s delay with a 300 ms timeout fails as a timeout', async () => {

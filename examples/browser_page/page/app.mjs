@@ -156,6 +156,7 @@ async function logged(name, method, params, options) {
     li.dataset.status = 'error';
     li.dataset.code = String(err.code);
     li.dataset.errorName = err.name;
+    if (err.data !== undefined) li.dataset.data = JSON.stringify(err.data);
     li.textContent = `${name}: ${err.name} ${err.code}: ${err.message} (${ms.toFixed(1)} ms)`;
     li.className = 'error';
   }
@@ -166,6 +167,7 @@ $('rpc-add').addEventListener('click', () =>
   logged('add', 'add', [Number($('rpc-a').value), Number($('rpc-b').value)]));
 $('rpc-echo').addEventListener('click', () =>
   logged('echo', 'echo', { text: $('rpc-text').value }));
+$('rpc-fail').addEventListener('click', () => logged('fail', 'fail', null));
 $('rpc-timeout').addEventListener('click', () =>
   logged('delay-timeout', 'delay', { ms: 2000, value: 'late' }, { timeoutMs: 300 }));
 let delayAbort = null;
