@@ -178,9 +178,13 @@ public:
                          std::string{"params are not valid JSON text"}, std::string{});
       return;
     }
-    tandem::send(client_, rpc::client_call{static_cast<std::int64_t>(call), std::move(method),
-                                           std::move(params),
-                                           timeout_ms > 0 ? from_ms(timeout_ms) : rpc::no_timeout});
+    // After close() the client may still be ending: the call fails here.
+    auto sent = tandem::send(client_, rpc::client_call{static_cast<std::int64_t>(call), std::move(method),
+                                                       std::move(params),
+                                                       timeout_ms > 0 ? from_ms(timeout_ms) : rpc::no_timeout});
+    if (sent)
+      events_.call<void>("onError", call, static_cast<int>(tandem::errc::channel_closed),
+                         std::string{"session closed"}, std::string{});
   }
   void cancel(double call) {
     tandem::send(client_, tandem::session::client_cancel{static_cast<std::int64_t>(call)});

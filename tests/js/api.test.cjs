@@ -158,6 +158,11 @@ test('a session without WebSocket support (node) reports disconnected, fails cal
     await assert.rejects(s.call('add', [1, 2]), (err) => err instanceof tandem.TandemError &&
       err.name === 'ConnectionError' && err.code === tandem.ERR_DISCONNECTED);
     s.close();
+    // Closing, not yet closed: a call fails at once instead of waiting for the end.
+    const early = await s.call('add', [1, 2]).then(() => null, (err) => ({ err, state: s.state }));
+    assert.equal(early.err.name, 'ConnectionError');
+    assert.match(early.err.message, /session closed/);
+    assert.notEqual(early.state, 'closed');
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(s.state, 'closed');
     await assert.rejects(s.call('add', [1, 2]), /session closed/);
