@@ -1,7 +1,7 @@
 #pragma once
 
+#include <tandem/runtime/detail/small_object_pool.hpp>
 #include <tandem/runtime/scheduler.hpp>
-#include <tandem/timers/detail/entry_pool.hpp>
 #include <tandem/timers/timer_wheel.hpp>
 
 #include <atomic>
@@ -43,11 +43,15 @@ public:
   /// the empty entry — no cycles through timers. Never concurrent with fire().
   virtual void discard() noexcept {}
 
-  // Entries come and go by the million, armed on one thread and freed on
-  // another: see entry_pool.
-  static void* operator new(std::size_t size) { return detail::entry_pool::allocate(size); }
+  // Entries come and go by the million, made on an actor's worker and freed
+  // by the timer driver: the small-object pool sends each back to the thread
+  // that made it. Both threads write an entry in turn, so it gets whole cache
+  // lines of its own (two for a delayed message, not three).
+  static void* operator new(std::size_t size) {
+    return detail::allocate_small(detail::whole_lines(size));
+  }
   static void operator delete(void* p, std::size_t size) noexcept {
-    detail::entry_pool::deallocate(p, size);
+    detail::free_small(p, detail::whole_lines(size));
   }
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }

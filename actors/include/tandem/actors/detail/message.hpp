@@ -1,7 +1,7 @@
 #pragma once
 
 #include <tandem/actors/detail/intrusive_ptr.hpp>
-#include <tandem/actors/detail/message_pool.hpp>
+#include <tandem/runtime/detail/small_object_pool.hpp>
 #include <tandem/actors/detail/type_key.hpp>
 
 #include <cstddef>
@@ -44,10 +44,11 @@ struct message {
   message& operator=(const message&) = delete;
   virtual ~message() = default;
 
-  // Every message lives in the per-thread message pool (message_pool.hpp);
-  // over-aligned payloads take the global aligned allocation.
-  static void* operator new(std::size_t size) { return allocate_message(size); }
-  static void operator delete(void* p, std::size_t size) noexcept { free_message(p, size); }
+  // Every message lives in the per-thread small-object pool
+  // (small_object_pool.hpp); over-aligned payloads take the global aligned
+  // allocation.
+  static void* operator new(std::size_t size) { return allocate_small(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { free_small(p, size); }
   static void* operator new(std::size_t size, std::align_val_t align) {
     return ::operator new(size, align);
   }

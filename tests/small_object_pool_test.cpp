@@ -1,6 +1,7 @@
 #include "test_support.hpp"
 
 #include <tandem/actors/detail/message.hpp>
+#include <tandem/timers/timer_service.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -32,9 +33,16 @@ std::uintptr_t address(const void* p) {
   return reinterpret_cast<std::uintptr_t>(p);
 }
 
+// A timer entry the size of a delayed message.
+struct test_entry final : tandem::timer_entry {
+  char payload[40] = {};
+  tandem::time_point fire(tandem::time_point) override { return tandem::time_point::max(); }
+};
+static_assert(sizeof(test_entry) > 64 && sizeof(test_entry) % 64 != 0);
+
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(message_pool)
+BOOST_AUTO_TEST_SUITE(small_object_pool)
 
 BOOST_AUTO_TEST_CASE(payloads_keep_their_alignment_and_values) {
   std::vector<std::unique_ptr<message>> keep;
@@ -59,7 +67,7 @@ BOOST_AUTO_TEST_CASE(payloads_keep_their_alignment_and_values) {
 }
 
 BOOST_AUTO_TEST_CASE(a_freed_message_is_reused_by_its_thread) {
-  if (!tandem::detail::message_pool_enabled())
+  if (!tandem::detail::small_object_pool_enabled())
     return; // AddressSanitizer: plain new/delete
   auto* first = new message_of<long>(1);
   auto* where = static_cast<message*>(first);
@@ -69,10 +77,50 @@ BOOST_AUTO_TEST_CASE(a_freed_message_is_reused_by_its_thread) {
   delete second;
 }
 
+BOOST_AUTO_TEST_CASE(timer_entries_get_whole_cache_lines) {
+  if (!tandem::detail::small_object_pool_enabled())
+    return;
+  std::vector<test_entry*> made;
+  for (int i = 0; i < 100; ++i)
+    made.push_back(new test_entry);
+  for (std::size_t i = 0; i < made.size(); ++i) {
+    BOOST_TEST(address(made[i]) % 64 == 0u);
+    for (std::size_t j = 0; j < i; ++j) // no line shared with another entry
+      BOOST_TEST((address(made[i]) + sizeof(test_entry) <= address(made[j])
+                  || address(made[j]) + sizeof(test_entry) <= address(made[i])));
+  }
+  for (auto* e : made)
+    e->release();
+}
+
 #if defined(TANDEM_TEST_HAS_THREADS)
 
+BOOST_AUTO_TEST_CASE(timer_entries_freed_by_the_driver_come_back_to_the_arming_thread) {
+  if (!tandem::detail::small_object_pool_enabled())
+    return;
+  constexpr int n = 1000;
+  std::vector<test_entry*> made;
+  for (int i = 0; i < n; ++i)
+    made.push_back(new test_entry);
+  std::set<test_entry*> before(made.begin(), made.end());
+  std::thread driver{[&] {
+    for (auto* e : made)
+      e->release(); // the last reference: freed on this thread
+  }};
+  driver.join();
+  std::vector<test_entry*> again;
+  for (int i = 0; i < n; ++i)
+    again.push_back(new test_entry);
+  int reused = 0;
+  for (auto* e : again)
+    reused += before.count(e) ? 1 : 0;
+  BOOST_TEST(reused == n);
+  for (auto* e : again)
+    e->release();
+}
+
 BOOST_AUTO_TEST_CASE(messages_freed_by_another_thread_come_back_to_their_maker) {
-  if (!tandem::detail::message_pool_enabled())
+  if (!tandem::detail::small_object_pool_enabled())
     return;
   constexpr int n = 1000;
   std::vector<message*> made;
@@ -112,7 +160,7 @@ BOOST_AUTO_TEST_CASE(a_pool_outlives_its_thread) {
   std::set<message*> before(made.begin(), made.end());
   for (auto* m : made)
     delete m;
-  if (!tandem::detail::message_pool_enabled())
+  if (!tandem::detail::small_object_pool_enabled())
     return;
   int reused = 0;
   std::thread next{[&] {

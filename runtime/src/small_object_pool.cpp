@@ -1,4 +1,4 @@
-#include <tandem/actors/detail/message_pool.hpp>
+#include <tandem/runtime/detail/small_object_pool.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -7,19 +7,19 @@
 #include <new>
 
 #if defined(__SANITIZE_ADDRESS__)
-#  define TANDEM_MESSAGE_POOL 0
+#  define TANDEM_SMALL_OBJECT_POOL 0
 #elif defined(__has_feature)
 #  if __has_feature(address_sanitizer)
-#    define TANDEM_MESSAGE_POOL 0
+#    define TANDEM_SMALL_OBJECT_POOL 0
 #  endif
 #endif
-#ifndef TANDEM_MESSAGE_POOL
-#  define TANDEM_MESSAGE_POOL 1
+#ifndef TANDEM_SMALL_OBJECT_POOL
+#  define TANDEM_SMALL_OBJECT_POOL 1
 #endif
 
 namespace tandem::detail {
 
-#if TANDEM_MESSAGE_POOL
+#if TANDEM_SMALL_OBJECT_POOL
 
 namespace {
 
@@ -109,6 +109,16 @@ heap* attach_heap() {
   return h;
 }
 
+// Freed blocks are cold -- usually last written by another core, the
+// receiver's worker or the timer driver -- and the free list is linked
+// through them: without this, each allocation would first wait for a cache
+// miss just to find the next block. The caller writes the block it got at
+// once, so that miss is paid anyway; the next one now overlaps with work.
+inline void prefetch_next(const size_class& c) noexcept {
+  if (c.local != nullptr)
+    __builtin_prefetch(c.local, 1);
+}
+
 void* refill(heap* h, size_class& c, std::size_t block) {
   void* mem = std::aligned_alloc(chunk_size, chunk_size);
   if (mem == nullptr)
@@ -126,6 +136,7 @@ void* allocate_from(heap* h, std::size_t index) {
   auto& c = h->classes[index];
   if (auto* b = c.local) {
     c.local = b->next;
+    prefetch_next(c);
     return b;
   }
   if (c.remote.load(std::memory_order_relaxed) != nullptr) {
@@ -133,6 +144,7 @@ void* allocate_from(heap* h, std::size_t index) {
     // writes to these blocks happen before they are reused here.
     if (auto* b = c.remote.exchange(nullptr, std::memory_order_acquire)) {
       c.local = b->next;
+      prefetch_next(c);
       return b;
     }
   }
@@ -162,19 +174,20 @@ void* allocate_slow(std::size_t size) {
 
 } // namespace
 
-void* allocate_message(std::size_t size) {
+void* allocate_small(std::size_t size) {
   // The common case inline: this thread's free list has a block.
   if (auto* h = this_heap; h != nullptr && size <= largest) {
     auto& c = h->classes[(size - 1) / granule];
     if (auto* b = c.local) {
       c.local = b->next;
+      prefetch_next(c);
       return b;
     }
   }
   return allocate_slow(size);
 }
 
-void free_message(void* p, std::size_t size) noexcept {
+void free_small(void* p, std::size_t size) noexcept {
   if (p == nullptr)
     return;
   if (size > largest) {
@@ -197,21 +210,21 @@ void free_message(void* p, std::size_t size) noexcept {
                                            std::memory_order_relaxed));
 }
 
-bool message_pool_enabled() noexcept {
+bool small_object_pool_enabled() noexcept {
   return true;
 }
 
-#else // AddressSanitizer: every message its own allocation
+#else // AddressSanitizer: every object its own allocation
 
-bool message_pool_enabled() noexcept {
+bool small_object_pool_enabled() noexcept {
   return false;
 }
 
-void* allocate_message(std::size_t size) {
+void* allocate_small(std::size_t size) {
   return ::operator new(size);
 }
 
-void free_message(void* p, std::size_t) noexcept {
+void free_small(void* p, std::size_t) noexcept {
   ::operator delete(p);
 }
 
