@@ -370,6 +370,7 @@ void actor_base::handle_unexpected(detail::message& msg) {
 resume_result actor_base::resume(std::size_t budget) {
   if (terminated_)
     return resume_result::done;
+  int stalls = 0;
   for (std::size_t handled = 0; handled < budget;) {
     if (auto code = kill_code_.load(std::memory_order_acquire); code != 0) {
       auto reason = static_cast<errc>(code);
@@ -387,8 +388,13 @@ resume_result actor_base::resume(std::size_t budget) {
     if (raw == nullptr) {
       if (mailbox_.try_block())
         return resume_result::awaiting;
+      // A sender is between the two steps of its push. Come back later
+      // rather than spin: it may have been preempted.
+      if (++stalls > 1)
+        return resume_result::resume_later;
       continue;
     }
+    stalls = 0;
     std::unique_ptr<detail::message> msg{raw};
     if (msg->kind == detail::message_kind::wakeup)
       continue;
@@ -477,14 +483,12 @@ void actor_base::terminate(error reason) {
     owner_->next_behavior.reset();
   }
   // Nothing queued is lost silently: each request gets an error.
-  for (auto* rest = mailbox_.close(); rest != nullptr;) {
-    auto* next = rest->next;
+  mailbox_.close([&](detail::message* rest) {
     if (rest->kind == detail::message_kind::wakeup)
       delete rest;
     else
       bounce(rest, as_receiver_error());
-    rest = next;
-  }
+  });
   std::vector<actor> watchers;
   std::vector<actor> links;
   {

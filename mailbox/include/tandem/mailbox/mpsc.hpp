@@ -20,8 +20,8 @@ class mpsc_receiver;
 namespace detail {
 
 template <class T>
-struct mpsc_node {
-  mpsc_node* next = nullptr;
+struct mpsc_node : mpsc_link {
+  explicit mpsc_node(T v) : value(std::move(v)) {}
   T value;
 };
 
@@ -29,14 +29,11 @@ template <class T>
 struct mpsc_state {
   explicit mpsc_state(mailbox_options opts) : queue(opts) { queue.start_idle(); }
 
-  ~mpsc_state() { dispose(queue.close()); }
+  ~mpsc_state() { close(); }
 
-  static void dispose(mpsc_node<T>* list) {
-    while (list != nullptr) {
-      auto* next = list->next;
-      delete list;
-      list = next;
-    }
+  /// Refuses further sends and frees what is still queued.
+  void close() {
+    queue.close([](mpsc_node<T>* node) { delete node; });
   }
 
   void notify() {
@@ -80,7 +77,7 @@ public:
   expected<void> send(T value) {
     if (!state_)
       return error{errc::channel_closed, "moved-from sender"};
-    auto* node = new detail::mpsc_node<T>{nullptr, std::move(value)};
+    auto* node = new detail::mpsc_node<T>{std::move(value)};
     switch (state_->queue.push(node)) {
       case push_result::accepted:
         return {};
@@ -120,7 +117,7 @@ public:
   mpsc_receiver& operator=(mpsc_receiver&&) noexcept = default;
   ~mpsc_receiver() {
     if (state_)
-      detail::mpsc_state<T>::dispose(state_->queue.close());
+      state_->close();
   }
 
   /// The next value, or std::nullopt if none is queued right now.

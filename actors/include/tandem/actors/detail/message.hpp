@@ -1,6 +1,7 @@
 #pragma once
 
 #include <tandem/actors/detail/intrusive_ptr.hpp>
+#include <tandem/mailbox/intrusive_mpsc.hpp>
 #include <tandem/runtime/detail/small_object_pool.hpp>
 #include <tandem/actors/detail/type_key.hpp>
 
@@ -32,8 +33,7 @@ enum class message_kind : std::uint8_t {
 };
 
 /// One queued message: an intrusive node in a mailbox with a typed payload.
-struct message {
-  message* next = nullptr;
+struct message : mpsc_link {
   type_key type;
   message_kind kind = message_kind::ordinary;
   request_id id = 0;
