@@ -76,16 +76,6 @@ struct timer_core {
         e->release(); // cancelled before it got here, or after it fired out
     }
   }
-
-  /// The earliest deadline among entries pushed since the last drain (the
-  /// inbox can only be walked by the driver: only it pops).
-  time_point::rep earliest_queued() const noexcept {
-    auto m = time_point::max().time_since_epoch().count();
-    for (timer_entry* e = inbox.load(std::memory_order_seq_cst); e != nullptr; e = e->inbox_next_)
-      if (e->state_.load(std::memory_order_relaxed) == timer_entry::queued)
-        m = std::min(m, e->deadline.time_since_epoch().count());
-    return m;
-  }
 };
 
 } // namespace detail
@@ -163,8 +153,9 @@ timer_handle timer_service::arm(timer_entry* entry) {
   entry->state_.store(timer_entry::queued, std::memory_order_relaxed);
   auto deadline = entry->deadline;
   core_->push(entry);
-  // After the push (both seq_cst): either expire() sees the entry when it
-  // looks at the inbox after announcing, or this sees what it announced.
+  // After the push (both seq_cst): either the drain of a running expire()
+  // takes the entry, or this sees the "nothing" that expire() announced
+  // before its drain (or something announced since) and lowers it.
   if (core_->lower_announced(deadline.time_since_epoch().count()))
     backend_.arm_timer(deadline); // only a new earliest deadline wakes the driver
   return handle;
@@ -179,6 +170,11 @@ std::size_t timer_service::pending() const {
 time_point timer_service::expire(time_point now) {
   auto& core = *core_;
   std::lock_guard<std::mutex> guard{core.driver};
+  // Announce "nothing" before looking at the inbox (seq_cst, like arm()'s
+  // push then look): from here on, an entry this drain misses lowers the
+  // announcement itself -- and wakes the backend -- so the result below
+  // covers it without walking the inbox again.
+  core.announced.store(time_point::max().time_since_epoch().count(), std::memory_order_seq_cst);
   core.drain_locked();
   // Take the due entries out, then fire them (firing enqueues into mailboxes
   // and may arm more timers, which only pushes on the inbox), in deadline
@@ -209,6 +205,7 @@ time_point timer_service::expire(time_point now) {
       e->deadline = again;
       if (e->state_.compare_exchange_strong(s, timer_entry::queued, std::memory_order_acq_rel)) {
         core.push(e); // the service keeps its reference
+        core.lower_announced(again.time_since_epoch().count());
         continue;
       }
     } else if (e->state_.compare_exchange_strong(s, timer_entry::done,
@@ -219,16 +216,10 @@ time_point timer_service::expire(time_point now) {
     e->discard(); // cancelled while firing
     e->release();
   }
-  // Announce before looking at the inbox (seq_cst both, like arm()'s push
-  // then look): an entry pushed meanwhile is either seen here or sees this.
-  auto next = core.wheel.next_deadline().time_since_epoch().count();
-  core.announced.store(next, std::memory_order_seq_cst);
-  auto queued = core.earliest_queued();
-  if (queued < next) {
-    core.lower_announced(queued);
-    next = queued;
-  }
-  return time_point{duration{next}};
+  // The wheel's next deadline, or an earlier one that an entry armed since
+  // the drain announced.
+  core.lower_announced(core.wheel.next_deadline().time_since_epoch().count());
+  return time_point{duration{core.announced.load(std::memory_order_seq_cst)}};
 }
 
 } // namespace tandem
