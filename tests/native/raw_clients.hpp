@@ -15,6 +15,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -174,5 +180,84 @@ http_request(std::uint16_t port, boost::beast::http::verb verb, const std::strin
     return std::nullopt;
   return parser.release();
 }
+
+/// A client that writes `frame` over and over and reads nothing, to make a
+/// server stop reading it. It writes from a thread of its own on a duplicate
+/// of `socket`'s descriptor with plain send(): an asio socket must not be
+/// used from two threads, and the test goes on reading through `socket`
+/// (the duplicate shares its non-blocking mode, hence the poll).
+class flooder {
+public:
+  flooder(boost::asio::ip::tcp::socket& socket, std::string frame, long frames)
+      : frame_(std::move(frame)), frames_(frames), fd_(::dup(socket.native_handle())) {
+    if (fd_ >= 0)
+      writer_ = std::thread{[this] { write_all(); }};
+  }
+  flooder(const flooder&) = delete;
+  flooder& operator=(const flooder&) = delete;
+  ~flooder() { join(); }
+
+  bool started() const { return fd_ >= 0; }
+  /// Whole frames written so far.
+  long sent() const { return sent_.load(); }
+
+  /// Returns once no frame went out for `quiet` (the server stopped reading)
+  /// or all are out, within `timeout`; calls `watch` about every millisecond.
+  template <class F>
+  void wait_until_blocked(F watch, std::chrono::milliseconds quiet = 500ms,
+                          std::chrono::milliseconds timeout = 60000ms) {
+    long last = -1;
+    auto quiet_since = std::chrono::steady_clock::now();
+    auto deadline = quiet_since + timeout;
+    while (std::chrono::steady_clock::now() < deadline && sent() < frames_) {
+      watch();
+      if (sent() != last) {
+        last = sent();
+        quiet_since = std::chrono::steady_clock::now();
+      } else if (std::chrono::steady_clock::now() - quiet_since > quiet) {
+        return;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+
+  /// Waits for the writer (it ends once all frames are out or a write fails).
+  void join() {
+    if (writer_.joinable())
+      writer_.join();
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = -1;
+  }
+
+private:
+  void write_all() {
+    std::size_t off = 0;
+    while (sent_ < frames_) {
+      ssize_t n = ::send(fd_, frame_.data() + off, frame_.size() - off, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          pollfd p{fd_, POLLOUT, 0};
+          ::poll(&p, 1, 100);
+          continue;
+        }
+        if (errno == EINTR)
+          continue;
+        return;
+      }
+      off += static_cast<std::size_t>(n);
+      if (off == frame_.size()) {
+        off = 0;
+        ++sent_;
+      }
+    }
+  }
+
+  std::string frame_;
+  long frames_;
+  int fd_;
+  std::atomic<long> sent_{0};
+  std::thread writer_;
+};
 
 } // namespace tandem_test

@@ -27,6 +27,7 @@
 using namespace std::chrono_literals;
 using tandem::session::json;
 using tandem_test::eventually;
+using tandem_test::flooder;
 using tandem_test::raw_tcp;
 using tandem_test::raw_ws;
 namespace rpc = tandem::session;
@@ -551,48 +552,14 @@ BOOST_AUTO_TEST_CASE(a_slow_reader_is_paused_and_others_stay_responsive) {
   slow.socket().set_option(boost::asio::socket_base::receive_buffer_size(64 * 1024));
   const std::string request =
       R"({"jsonrpc":"2.0","method":"echo","params":[")" + std::string(16 * 1024, 'p') + R"("],"id":1})" "\n";
-  const int total = 2000; // 32 MiB of requests, as many answers
-  std::atomic<int> sent{0};
+  const long total = 2000; // 32 MiB of requests, as many answers
   // Echo requests, nothing read: the server's queue for this client fills up
-  // to the cap, then it stops reading the client. The writer uses its own
-  // descriptor (an asio socket must not be used from two threads).
-  int fd = ::dup(slow.socket().native_handle());
-  BOOST_REQUIRE(fd >= 0);
-  std::thread writer{[&, fd] {
-    std::size_t off = 0;
-    while (sent < total) {
-      ssize_t n = ::send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          pollfd p{fd, POLLOUT, 0};
-          ::poll(&p, 1, 100);
-          continue;
-        }
-        if (errno == EINTR)
-          continue;
-        return;
-      }
-      off += static_cast<std::size_t>(n);
-      if (off == request.size()) {
-        off = 0;
-        ++sent;
-      }
-    }
-  }};
+  // to the cap, then it stops reading the client.
+  flooder client{slow.socket(), request, total};
+  BOOST_REQUIRE(client.started());
   std::size_t peak = 0;
-  int last = -1;
-  auto quiet_since = std::chrono::steady_clock::now();
-  auto deadline = quiet_since + 60s;
-  while (std::chrono::steady_clock::now() < deadline && sent < total) {
-    peak = std::max(peak, f.server->outbound_bytes());
-    if (sent != last) {
-      last = sent;
-      quiet_since = std::chrono::steady_clock::now();
-    } else if (std::chrono::steady_clock::now() - quiet_since > 500ms) {
-      break;
-    }
-    std::this_thread::sleep_for(1ms);
-  }
+  client.wait_until_blocked([&] { peak = std::max(peak, f.server->outbound_bytes()); });
+  const long sent = client.sent();
   BOOST_TEST_MESSAGE("slow reader, sessions on the I/O thread: sent " << sent << " of " << total
                                                                       << ", server queue peak " << peak / 1024
                                                                       << " KiB");
@@ -604,16 +571,15 @@ BOOST_AUTO_TEST_CASE(a_slow_reader_is_paused_and_others_stay_responsive) {
     BOOST_CHECK_EQUAL(json::parse(t.read_line().value_or("{}")).value("result", json()), 2);
   }
   // Reading again lets everything through: one answer per request.
-  int answered = 0;
+  long answered = 0;
   while (answered < total) {
     auto l = slow.read_line(20000ms);
     if (!l)
       break;
     ++answered;
   }
-  writer.join();
-  ::close(fd);
-  BOOST_CHECK_EQUAL(answered, sent.load());
+  client.join();
+  BOOST_CHECK_EQUAL(answered, client.sent());
 }
 
 BOOST_AUTO_TEST_CASE(stop_fails_the_calls_in_flight_and_returns_with_timers_armed) {

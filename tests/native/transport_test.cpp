@@ -23,6 +23,7 @@
 using namespace std::chrono_literals;
 using tandem_test::collector;
 using tandem_test::eventually;
+using tandem_test::flooder;
 using tandem_test::raw_tcp;
 using tandem_test::raw_ws;
 namespace ts = tandem::session;
@@ -249,68 +250,32 @@ BOOST_AUTO_TEST_CASE(slow_reader_is_paused_and_others_stay_responsive) {
   // Small buffers on the slow side so that the kernel absorbs little.
   slow.socket().set_option(boost::asio::socket_base::receive_buffer_size(64 * 1024));
   const std::string line = "[\"" + std::string(16 * 1024 - 5, 'p') + "\"]\n";
-  const std::size_t total = 32u << 20;
-  std::atomic<std::size_t> written{0};
-  // The writer uses its own descriptor and plain send(): an asio socket
-  // object must not be used from two threads at once, and the reads below
-  // start asynchronous operations on it (which flip its internal state).
-  // The descriptor shares the socket's non-blocking mode, hence the poll.
-  int fd = ::dup(slow.socket().native_handle());
-  BOOST_REQUIRE(fd >= 0);
-  std::thread writer{[&, fd] {
-    std::size_t off = 0;
-    while (written < total) {
-      ssize_t n = ::send(fd, line.data() + off, line.size() - off, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          pollfd p{fd, POLLOUT, 0};
-          ::poll(&p, 1, 100);
-          continue;
-        }
-        if (errno == EINTR)
-          continue;
-        return;
-      }
-      off += static_cast<std::size_t>(n);
-      if (off == line.size()) {
-        off = 0;
-        written += line.size();
-      }
-    }
-  }};
+  const long total = (32 << 20) / static_cast<long>(line.size()); // 32 MiB of lines
+  flooder client{slow.socket(), line, total};
+  BOOST_REQUIRE(client.started());
   // The client sends requests and reads nothing: wait until its writes block
   // (the server stopped reading it), watching the server's queued bytes.
-  std::size_t peak = 0, last = 0;
-  auto quiet_since = std::chrono::steady_clock::now();
-  auto deadline = quiet_since + 60s;
-  while (std::chrono::steady_clock::now() < deadline && written < total) {
-    peak = std::max(peak, s.server->outbound_bytes());
-    if (written != last) {
-      last = written;
-      quiet_since = std::chrono::steady_clock::now();
-    } else if (std::chrono::steady_clock::now() - quiet_since > 500ms) {
-      break;
-    }
-    std::this_thread::sleep_for(1ms);
-  }
-  BOOST_TEST_MESSAGE("slow reader: client wrote " << written / 1024 << " KiB of " << total / 1024
+  std::size_t peak = 0;
+  client.wait_until_blocked([&] { peak = std::max(peak, s.server->outbound_bytes()); });
+  const std::size_t written = static_cast<std::size_t>(client.sent()) * line.size();
+  const std::size_t total_bytes = static_cast<std::size_t>(total) * line.size();
+  BOOST_TEST_MESSAGE("slow reader: client wrote " << written / 1024 << " KiB of " << total_bytes / 1024
                                                   << " KiB, server queue peak " << peak / 1024 << " KiB");
   // Without the pause the server would read all 32 MiB and queue most of the
   // answers; with it, it holds the cap plus the frames already taken in.
-  BOOST_TEST(written < total);
+  BOOST_TEST(written < total_bytes);
   BOOST_TEST(peak <= 16u << 20);
   s.check_alive();
   // Reading again drains the queue, the server resumes, every answer arrives.
   std::size_t echoed = 0;
-  while (echoed < total) {
+  while (echoed < total_bytes) {
     auto l = slow.read_line(20000ms);
     if (!l)
       break;
     echoed += l->size() + 1;
   }
-  writer.join();
-  ::close(fd);
-  BOOST_CHECK_EQUAL(echoed, written.load());
+  client.join();
+  BOOST_CHECK_EQUAL(echoed, static_cast<std::size_t>(client.sent()) * line.size());
 }
 
 BOOST_AUTO_TEST_CASE(a_session_that_falls_behind_stops_the_reading) {
