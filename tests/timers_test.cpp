@@ -184,6 +184,118 @@ BOOST_AUTO_TEST_CASE(a_million_timers_half_cancelled_exactly_the_other_half_arri
   BOOST_CHECK_EQUAL(sys.timers().pending(), 0u);
 }
 
+namespace {
+
+// A bare timer entry that counts its own destruction.
+struct counted_entry final : tandem::timer_entry {
+  counted_entry(tandem::time_point at, int& destroyed) : timer_entry(at), destroyed_(destroyed) {}
+  ~counted_entry() override { ++destroyed_; }
+  tandem::time_point fire(tandem::time_point) override { return tandem::time_point::max(); }
+  int& destroyed_;
+};
+
+struct arm_and_cancel {};
+struct arm_many {
+  int first;
+  int count;
+};
+
+} // namespace
+
+// A timer armed and cancelled in one handler never reaches the timer driver:
+// its memory is free before the handler returns, and it is never delivered.
+BOOST_AUTO_TEST_CASE(a_timer_armed_and_cancelled_in_one_handler_is_gone_at_once) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  std::vector<received> log;
+  auto r = spawn_recorder(sys, log);
+  int destroyed = 0;
+  int destroyed_in_handler = -1;
+  bool cancelled = false;
+  std::size_t pending_in_handler = 0;
+  auto a = sys.spawn([&, r](tandem::actor_base* self) {
+    return tandem::behavior{[&, self, r](arm_and_cancel) {
+      auto h = self->system().timers().arm(new counted_entry(self->now() + 1ms, destroyed));
+      cancelled = h.cancel();
+      h = {};
+      destroyed_in_handler = destroyed;
+      auto send = self->delayed_send(r, 1ms, tick{1});
+      self->delayed_send(r, 2ms, tick{2});
+      cancelled = cancelled && send.cancel();
+      pending_in_handler = self->system().timers().pending();
+    }};
+  });
+  tandem::send(a, arm_and_cancel{});
+  sched.advance(10ms);
+  BOOST_CHECK(cancelled);
+  BOOST_CHECK_EQUAL(destroyed_in_handler, 1);
+  BOOST_CHECK_EQUAL(pending_in_handler, 1u); // the kept one, counted before the handler returned
+  BOOST_TEST(log == (std::vector<received>{{2ms, 2}}), boost::test_tools::per_element());
+  BOOST_CHECK_EQUAL(sys.timers().pending(), 0u);
+}
+
+// Timers armed in handlers wait on their thread until the handler returns;
+// equal deadlines still fire in arming order -- across handlers, arms from
+// outside any actor, more timers than one batch holds, and cancels in between.
+BOOST_AUTO_TEST_CASE(equal_deadlines_fire_in_arming_order_from_handlers_and_outside) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  std::vector<received> log;
+  auto r = spawn_recorder(sys, log);
+  auto armer = sys.spawn([r](tandem::actor_base* self) {
+    return tandem::behavior{[self, r](arm_many m) {
+      for (int i = m.first; i < m.first + m.count; ++i) {
+        auto h = self->delayed_send(r, 10ms, tick{i});
+        if (i % 3 == 0)
+          h.cancel();
+      }
+    }};
+  });
+  tandem::delayed_send(r, 10ms, tick{-1});
+  tandem::send(armer, arm_many{0, 700}); // more than one batch (256)
+  sched.run_until_idle();
+  tandem::delayed_send(r, 10ms, tick{700});
+  tandem::send(armer, arm_many{701, 5});
+  sched.advance(10ms);
+  std::vector<received> want{{10ms, -1}};
+  for (int i = 0; i <= 705; ++i)
+    if (i % 3 != 0 || i == 700)
+      want.push_back({10ms, i});
+  BOOST_TEST(log == want, boost::test_tools::per_element());
+  BOOST_CHECK_EQUAL(sys.timers().pending(), 0u);
+}
+
+// A handler arming timers of two actor systems in turn: each reaches its own
+// system's wheel and fires there.
+BOOST_AUTO_TEST_CASE(a_handler_arming_timers_on_two_systems) {
+  tandem::deterministic_scheduler sched1;
+  tandem::deterministic_scheduler sched2;
+  tandem::actor_system sys1{sched1};
+  tandem::actor_system sys2{sched2};
+  std::vector<received> log1;
+  std::vector<received> log2;
+  auto r1 = spawn_recorder(sys1, log1);
+  auto r2 = spawn_recorder(sys2, log2);
+  auto a = sys1.spawn([r1, r2](tandem::actor_base* self) {
+    return tandem::behavior{[self, r1, r2](arm_and_cancel) {
+      for (int i = 0; i < 6; ++i) {
+        auto h = self->delayed_send(i % 2 == 0 ? r1 : r2, 5ms, tick{i});
+        if (i == 4)
+          h.cancel();
+      }
+    }};
+  });
+  tandem::send(a, arm_and_cancel{});
+  sched1.run_until_idle();
+  BOOST_CHECK_EQUAL(sys1.timers().pending(), 2u);
+  BOOST_CHECK_EQUAL(sys2.timers().pending(), 3u);
+  sched1.advance(5ms);
+  sched2.advance(5ms);
+  BOOST_TEST(log1 == (std::vector<received>{{5ms, 0}, {5ms, 2}}), boost::test_tools::per_element());
+  BOOST_TEST(log2 == (std::vector<received>{{5ms, 1}, {5ms, 3}, {5ms, 5}}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(ten_thousand_interval_ticks_without_drift) {
   tandem::deterministic_scheduler sched;
   tandem::actor_system sys{sched};
@@ -384,6 +496,78 @@ BOOST_AUTO_TEST_CASE(cancel_racing_expiry_from_several_threads) {
   tandem::send(counter, stop{}); // behind every delivered tick
   sys.await_all_actors_done();
   BOOST_CHECK_EQUAL(delivered.load() + cancelled.load(), static_cast<long>(threads) * per_thread);
+  BOOST_CHECK_GT(cancelled.load(), 0);
+}
+
+// Timers armed in handlers on the pool, cancelled by other threads while the
+// handler still holds them, while its batch is being put into the wheel, and
+// while they expire: each is cancelled or delivered, exactly one of the two.
+BOOST_AUTO_TEST_CASE(cancels_from_other_threads_race_handler_batches_and_expiry) {
+  tandem::actor_system sys{std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{2, 100})};
+  std::atomic<long> delivered{0};
+  auto counter = sys.spawn([&](tandem::actor_base* self) {
+    return tandem::behavior{[&](tick) { ++delivered; }, [self](stop) { self->quit(); }};
+  });
+  std::mutex handles_mutex;
+  std::vector<tandem::timer_handle> handles;
+  std::atomic<long> armed{0};
+  std::atomic<long> cancelled{0};
+  std::atomic<int> armers_done{0};
+  constexpr int armers = 3;
+  constexpr int rounds = 20;
+  constexpr int per_round = 300; // more than one batch
+  for (int a = 0; a < armers; ++a) {
+    auto armer = sys.spawn([&, a](tandem::actor_base* self) {
+      auto rng = std::make_shared<std::mt19937_64>(static_cast<std::uint64_t>(a));
+      return tandem::behavior{[&, self, rng](arm_many m) {
+        for (int i = 0; i < m.count; ++i) {
+          auto h = self->delayed_send(counter, tandem::duration{static_cast<long long>((*rng)() % 2'000'000)}, tick{i});
+          ++armed;
+          auto pick = (*rng)() % 4;
+          if (pick == 0) {
+            if (h.cancel())
+              ++cancelled;
+          } else if (pick == 1) {
+            std::lock_guard<std::mutex> guard{handles_mutex};
+            handles.push_back(std::move(h));
+          }
+        }
+        if (m.first + 1 < rounds)
+          self->send(self->this_actor(), arm_many{m.first + 1, m.count});
+        else {
+          ++armers_done;
+          self->quit();
+        }
+      }};
+    });
+    tandem::send(armer, arm_many{0, per_round});
+  }
+  std::vector<std::thread> cancellers;
+  for (int t = 0; t < 2; ++t)
+    cancellers.emplace_back([&] {
+      for (;;) {
+        bool finished = armers_done.load() == armers;
+        std::vector<tandem::timer_handle> batch;
+        {
+          std::lock_guard<std::mutex> guard{handles_mutex};
+          batch.swap(handles);
+        }
+        for (auto& h : batch)
+          if (h.cancel())
+            ++cancelled;
+        if (finished && batch.empty())
+          return;
+        std::this_thread::yield();
+      }
+    });
+  for (auto& c : cancellers)
+    c.join();
+  while (sys.timers().pending() != 0)
+    std::this_thread::sleep_for(1ms);
+  tandem::send(counter, stop{}); // behind every delivered tick
+  sys.await_all_actors_done();
+  BOOST_CHECK_EQUAL(armed.load(), static_cast<long>(armers) * rounds * per_round);
+  BOOST_CHECK_EQUAL(delivered.load() + cancelled.load(), armed.load());
   BOOST_CHECK_GT(cancelled.load(), 0);
 }
 

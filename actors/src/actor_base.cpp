@@ -370,6 +370,8 @@ void actor_base::handle_unexpected(detail::message& msg) {
 resume_result actor_base::resume(std::size_t budget) {
   if (terminated_)
     return resume_result::done;
+  // Timers armed by a handler reach the timer driver when it returns.
+  detail::timer_batch timers_armed_here;
   int stalls = 0;
   for (std::size_t handled = 0; handled < budget;) {
     if (auto code = kill_code_.load(std::memory_order_acquire); code != 0) {
@@ -408,6 +410,7 @@ resume_result actor_base::resume(std::size_t budget) {
     } catch (...) {
       fail_with_exception("unknown exception");
     }
+    detail::timer_batch::publish();
     if (owner_ && owner_->idle_after > duration::zero() && msg->kind != detail::message_kind::call)
       owner_->last_activity = now();
     if (!terminated_ && quit_requested_)

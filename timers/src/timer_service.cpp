@@ -7,10 +7,31 @@ namespace tandem {
 
 namespace detail {
 
+struct timer_core;
+
+namespace {
+
+// The timers armed on this thread inside an open timer_batch, in arming
+// order; a slot is null once its timer was cancelled here. Trivial to
+// construct and destroy (no allocation, nothing to free at thread exit).
+struct deferred_arms {
+  static constexpr std::uint32_t capacity = 256;
+  std::uint32_t depth = 0; // open timer_batch scopes
+  std::uint32_t count = 0; // slots used
+  struct timer_core* core = nullptr; // the service of every entry in the batch
+  timer_entry* entries[capacity];
+};
+
+thread_local deferred_arms deferred;
+
+} // namespace
+
 // The lock-free front (inbox, announced deadline) that arming and cancelling
-// threads touch, and the wheel behind it that only the expiring thread (the
-// "driver": a timer thread natively, the loop on the other backends) touches,
-// under `driver`.
+// threads touch, and the wheel behind it, under `driver`: the expiring thread
+// (the "driver": a timer thread natively, the loop on the other backends)
+// takes the lock to drain the inbox and take due entries out, a thread
+// publishing its timer_batch to insert the batch. Neither holds it long:
+// firing happens outside it, and a batch is at most 256 entries.
 //
 // Who owns an entry: the service holds one reference from arm() until the
 // driver is done with it; a handle holds another. The entry's state decides
@@ -76,7 +97,66 @@ struct timer_core {
         e->release(); // cancelled before it got here, or after it fired out
     }
   }
+
+  /// Puts the batch into its wheel: one lock for the lot, taken by the arming
+  /// thread, whose entries are still in its cache.
+  static void publish(deferred_arms& d) noexcept {
+    std::uint32_t n = d.count;
+    if (n == 0)
+      return;
+    d.count = 0;
+    timer_core& core = *d.core;
+    auto earliest = time_point::max().time_since_epoch().count();
+    {
+      std::lock_guard<std::mutex> guard{core.driver};
+      // Entries armed earlier outside a handler go first: equal deadlines fire
+      // in arming order.
+      core.drain_locked();
+      bool closed = core.closed.load(std::memory_order_acquire);
+      for (std::uint32_t i = 0; i < n; ++i) {
+        timer_entry* e = d.entries[i];
+        if (e == nullptr)
+          continue; // cancelled here: already gone
+        auto s = std::uint8_t{timer_entry::queued};
+        if (closed) {
+          if (e->state_.compare_exchange_strong(s, timer_entry::done, std::memory_order_acq_rel))
+            e->discard();
+          e->release();
+        } else if (e->state_.compare_exchange_strong(s, timer_entry::armed,
+                                                     std::memory_order_acq_rel)) {
+          core.wheel.insert(e);
+          earliest = std::min(earliest, e->deadline.time_since_epoch().count());
+        } else {
+          e->release(); // cancelled by another thread meanwhile
+        }
+      }
+    }
+    if (core.lower_announced(earliest))
+      core.backend.arm_timer(time_point{duration{earliest}});
+  }
+
+  /// A cancel() that won over a timer still waiting in this thread's batch:
+  /// drops it from there, so its memory is free (and reused) at once.
+  static void forget(timer_entry* e) noexcept {
+    auto& d = deferred;
+    auto i = e->seq;
+    if (i < d.count && d.entries[i] == e) {
+      d.entries[i] = nullptr;
+      e->release(); // the service's reference
+    }
+  }
 };
+
+timer_batch::timer_batch() noexcept { ++deferred.depth; }
+
+timer_batch::~timer_batch() {
+  if (--deferred.depth == 0)
+    timer_core::publish(deferred);
+}
+
+void timer_batch::publish() noexcept {
+  timer_core::publish(deferred);
+}
 
 } // namespace detail
 
@@ -105,6 +185,8 @@ bool timer_handle::cancel() noexcept {
   e->discard();
   if (s == timer_entry::armed)
     e->core_->push(e); // the driver takes it out of the wheel (O(1)) and releases it
+  else
+    detail::timer_core::forget(e); // queued: in this thread's batch, or the inbox
   return true;
 }
 
@@ -151,6 +233,15 @@ timer_handle timer_service::arm(timer_entry* entry) {
     return handle;
   }
   entry->state_.store(timer_entry::queued, std::memory_order_relaxed);
+  auto& d = detail::deferred;
+  if (d.depth != 0) {
+    if (d.count == d.capacity || (d.count != 0 && d.core != core_.get()))
+      detail::timer_core::publish(d);
+    d.core = core_.get();
+    entry->seq = d.count;
+    d.entries[d.count++] = entry;
+    return handle;
+  }
   auto deadline = entry->deadline;
   core_->push(entry);
   // After the push (both seq_cst): either the drain of a running expire()
@@ -162,6 +253,8 @@ timer_handle timer_service::arm(timer_entry* entry) {
 }
 
 std::size_t timer_service::pending() const {
+  if (detail::deferred.core == core_.get())
+    detail::timer_core::publish(detail::deferred);
   std::lock_guard<std::mutex> guard{core_->driver};
   core_->drain_locked();
   return core_->wheel.size();
@@ -169,32 +262,41 @@ std::size_t timer_service::pending() const {
 
 time_point timer_service::expire(time_point now) {
   auto& core = *core_;
-  std::lock_guard<std::mutex> guard{core.driver};
-  // Announce "nothing" before looking at the inbox (seq_cst, like arm()'s
-  // push then look): from here on, an entry this drain misses lowers the
-  // announcement itself -- and wakes the backend -- so the result below
-  // covers it without walking the inbox again.
-  core.announced.store(time_point::max().time_since_epoch().count(), std::memory_order_seq_cst);
-  core.drain_locked();
-  // Take the due entries out, then fire them (firing enqueues into mailboxes
-  // and may arm more timers, which only pushes on the inbox), in deadline
-  // order. One that a cancel() beat to it stays the canceller's: its removal
-  // notice in the inbox releases it.
   timer_entry* head = nullptr;
-  timer_entry** tail = &head;
-  core.wheel.expire(now, [&](timer_node* n) {
-    auto* e = static_cast<timer_entry*>(n);
-    auto s = std::uint8_t{timer_entry::armed};
-    auto to = e->periodic_ ? timer_entry::firing : timer_entry::done;
-    if (!e->state_.compare_exchange_strong(s, to, std::memory_order_acq_rel))
-      return;
-    e->inbox_next_ = nullptr; // free now: nobody pushes a fired entry
-    *tail = e;
-    tail = &e->inbox_next_;
-  });
+  time_point::rep next;
+  {
+    std::lock_guard<std::mutex> guard{core.driver};
+    // Announce "nothing" before looking at the inbox (seq_cst, like arm()'s
+    // push then look): from here on, an entry this drain misses lowers the
+    // announcement itself -- and wakes the backend -- so the result below
+    // covers it without walking the inbox again.
+    core.announced.store(time_point::max().time_since_epoch().count(),
+                         std::memory_order_seq_cst);
+    core.drain_locked();
+    // Take the due entries out, in deadline order. One that a cancel() beat
+    // to it stays the canceller's: its removal notice in the inbox releases
+    // it.
+    timer_entry** tail = &head;
+    core.wheel.expire(now, [&](timer_node* n) {
+      auto* e = static_cast<timer_entry*>(n);
+      auto s = std::uint8_t{timer_entry::armed};
+      auto to = e->periodic_ ? timer_entry::firing : timer_entry::done;
+      if (!e->state_.compare_exchange_strong(s, to, std::memory_order_acq_rel))
+        return;
+      e->inbox_next_ = nullptr; // free now: nobody pushes a fired entry
+      *tail = e;
+      tail = &e->inbox_next_;
+    });
+    next = core.wheel.next_deadline().time_since_epoch().count();
+  }
+  // Fire them outside the lock, so that threads publishing their batches of
+  // new timers never wait for a mailbox. Firing may arm more timers (only
+  // pushes, or batches that lower the announcement themselves).
   while (head != nullptr) {
     timer_entry* e = head;
     head = e->inbox_next_;
+    if (head != nullptr)
+      __builtin_prefetch(head);
     auto again = e->fire(now);
     if (!e->periodic_) {
       e->release();
@@ -218,7 +320,7 @@ time_point timer_service::expire(time_point now) {
   }
   // The wheel's next deadline, or an earlier one that an entry armed since
   // the drain announced.
-  core.lower_announced(core.wheel.next_deadline().time_since_epoch().count());
+  core.lower_announced(next);
   return time_point{duration{core.announced.load(std::memory_order_seq_cst)}};
 }
 

@@ -15,6 +15,26 @@ class timer_service;
 
 namespace detail {
 struct timer_core;
+
+/// While one is open on a thread (an actor's turn opens one), timers armed on
+/// that thread wait there and reach their service's wheel when publish() is
+/// called -- after each handler -- or the scope closes. Why: a timer armed
+/// and cancelled in the same handler (a request answered at once, a delayed
+/// send taken back) then costs no atomic push and no work on the timer
+/// thread, and the arming thread, whose entries are still in its cache, does
+/// the wheel inserts for the rest instead of one timer thread digesting every
+/// worker's arms cold. A timer armed in a handler can only fire after that
+/// handler has returned (or armed 256 more timers); nested scopes are one.
+class timer_batch {
+public:
+  timer_batch() noexcept;
+  ~timer_batch();
+  timer_batch(const timer_batch&) = delete;
+  timer_batch& operator=(const timer_batch&) = delete;
+
+  /// Hands this thread's waiting timers to their wheel. Cheap when none wait.
+  static void publish() noexcept;
+};
 } // namespace detail
 
 /// One armed timer. The timer layer knows nothing of what firing means: a
@@ -22,11 +42,14 @@ struct timer_core;
 /// says it in fire(). Reference counted: the service holds it while it is
 /// armed, a timer_handle while the caller keeps one.
 ///
-/// Arming and cancelling take no lock: arm pushes the entry on the service's
-/// lock-free inbox, cancel flips the entry's state with one CAS; the thread
-/// that expires timers moves inbox entries into the wheel (and cancelled ones
-/// out of it). So the hot paths -- a delayed send, a request with a timeout
-/// answered in time -- never contend with expiry.
+/// Arming outside an actor's handler and cancelling take no lock: arm pushes
+/// the entry on the service's lock-free inbox, cancel flips the entry's state
+/// with one CAS; the thread that expires timers moves inbox entries into the
+/// wheel (and cancelled ones out of it). Timers armed inside a handler are
+/// kept on the arming thread until the handler returns (see
+/// detail::timer_batch): one cancelled meanwhile never leaves it, the others
+/// are put into the wheel by that thread, in one short locked step -- so the
+/// thread that expires timers only fires them, however fast they are armed.
 class timer_entry : public timer_node {
 public:
   timer_entry() = default;
@@ -82,6 +105,9 @@ private:
   bool periodic_ = false;
   detail::timer_core* core_ = nullptr; // set by arm()
   timer_entry* inbox_next_ = nullptr;  // link in the service's inbox
+  // While it waits in a timer_batch (state queued), the entry's index there
+  // is kept in timer_node::seq, which the wheel sets only on insert: a cancel
+  // on the arming thread takes it out at once.
 };
 
 /// Cancels a timer. Cheap to keep and to drop (dropping does not cancel);
@@ -135,7 +161,8 @@ public:
   /// deadline.
   timer_handle arm(timer_entry* entry);
 
-  /// Timers armed and not yet fired or cancelled.
+  /// Timers armed and not yet fired or cancelled (including those this
+  /// thread's open timer_batch holds; not those of other threads' batches).
   std::size_t pending() const;
 
   time_point expire(time_point now) override;
