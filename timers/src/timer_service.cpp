@@ -19,10 +19,10 @@ struct deferred_arms {
   std::uint32_t depth = 0; // open timer_batch scopes
   std::uint32_t count = 0; // slots used
   struct timer_core* core = nullptr; // the service of every entry in the batch
-  timer_entry* entries[capacity];
+  timer_entry* entries[capacity] = {};
 };
 
-thread_local deferred_arms deferred;
+constinit thread_local deferred_arms deferred;
 
 } // namespace
 
@@ -52,6 +52,9 @@ struct timer_core {
 
   std::mutex driver;
   timer_wheel wheel; // guarded by driver
+  // Timers expire() took out of the wheel and is firing outside the lock:
+  // still pending, so that pending() == 0 means every message is delivered.
+  std::atomic<std::size_t> firing{0};
 
   void push(timer_entry* e) noexcept {
     timer_entry* head = inbox.load(std::memory_order_relaxed);
@@ -257,12 +260,13 @@ std::size_t timer_service::pending() const {
     detail::timer_core::publish(detail::deferred);
   std::lock_guard<std::mutex> guard{core_->driver};
   core_->drain_locked();
-  return core_->wheel.size();
+  return core_->wheel.size() + core_->firing.load(std::memory_order_acquire);
 }
 
 time_point timer_service::expire(time_point now) {
   auto& core = *core_;
   timer_entry* head = nullptr;
+  std::size_t due = 0;
   time_point::rep next;
   {
     std::lock_guard<std::mutex> guard{core.driver};
@@ -286,8 +290,10 @@ time_point timer_service::expire(time_point now) {
       e->inbox_next_ = nullptr; // free now: nobody pushes a fired entry
       *tail = e;
       tail = &e->inbox_next_;
+      ++due;
     });
     next = core.wheel.next_deadline().time_since_epoch().count();
+    core.firing.store(due, std::memory_order_relaxed);
   }
   // Fire them outside the lock, so that threads publishing their batches of
   // new timers never wait for a mailbox. Firing may arm more timers (only
@@ -318,6 +324,8 @@ time_point timer_service::expire(time_point now) {
     e->discard(); // cancelled while firing
     e->release();
   }
+  if (due != 0)
+    core.firing.store(0, std::memory_order_release);
   // The wheel's next deadline, or an earlier one that an entry armed since
   // the drain announced.
   core.lower_announced(next);
