@@ -52,9 +52,10 @@ struct timer_core {
 
   std::mutex driver;
   timer_wheel wheel; // guarded by driver
-  // Timers expire() took out of the wheel and is firing outside the lock:
-  // still pending, so that pending() == 0 means every message is delivered.
-  std::atomic<std::size_t> firing{0};
+  // Held by expire() while it fires what it took out of the wheel (taken
+  // before `driver` is let go), so that pending() can wait for that round:
+  // pending() == 0 then means every fired message is in its mailbox.
+  std::mutex firing_round;
 
   void push(timer_entry* e) noexcept {
     timer_entry* head = inbox.load(std::memory_order_relaxed);
@@ -260,14 +261,15 @@ std::size_t timer_service::pending() const {
     detail::timer_core::publish(detail::deferred);
   std::lock_guard<std::mutex> guard{core_->driver};
   core_->drain_locked();
-  return core_->wheel.size() + core_->firing.load(std::memory_order_acquire);
+  std::lock_guard<std::mutex> round{core_->firing_round};
+  return core_->wheel.size();
 }
 
 time_point timer_service::expire(time_point now) {
   auto& core = *core_;
   timer_entry* head = nullptr;
-  std::size_t due = 0;
   time_point::rep next;
+  std::unique_lock<std::mutex> round{core.firing_round, std::defer_lock};
   {
     std::lock_guard<std::mutex> guard{core.driver};
     // Announce "nothing" before looking at the inbox (seq_cst, like arm()'s
@@ -290,10 +292,10 @@ time_point timer_service::expire(time_point now) {
       e->inbox_next_ = nullptr; // free now: nobody pushes a fired entry
       *tail = e;
       tail = &e->inbox_next_;
-      ++due;
     });
     next = core.wheel.next_deadline().time_since_epoch().count();
-    core.firing.store(due, std::memory_order_relaxed);
+    if (head != nullptr)
+      round.lock();
   }
   // Fire them outside the lock, so that threads publishing their batches of
   // new timers never wait for a mailbox. Firing may arm more timers (only
@@ -324,8 +326,8 @@ time_point timer_service::expire(time_point now) {
     e->discard(); // cancelled while firing
     e->release();
   }
-  if (due != 0)
-    core.firing.store(0, std::memory_order_release);
+  if (round.owns_lock())
+    round.unlock();
   // The wheel's next deadline, or an earlier one that an entry armed since
   // the drain announced.
   core.lower_announced(next);
