@@ -1,14 +1,29 @@
 #include <tandem/timers/timer_wheel.hpp>
 
 #include <algorithm>
+#include <cstdlib>
+#include <exception>
 
 namespace tandem {
 
 timer_wheel::timer_wheel(time_point start)
-  : origin_(start), keys_(std::make_unique<sort_key[]>(sort_chunk)) {}
+  : origin_(start), keys_(std::make_unique<sort_key[]>(sort_chunk)),
+    ring_(std::make_unique<ring_slot[]>(ring_slots)) {}
 
 // The nodes belong to the owner; whatever is still linked is simply forgotten.
-timer_wheel::~timer_wheel() = default;
+timer_wheel::~timer_wheel() {
+  for (std::uint32_t i = 0; i < ring_slots; ++i)
+    std::free(ring_[i].items);
+}
+
+void timer_wheel::grow(ring_slot& r) noexcept {
+  std::uint32_t capacity = r.capacity == 0 ? 16 : r.capacity * 2;
+  auto* items = static_cast<timer_node**>(std::realloc(r.items, capacity * sizeof(timer_node*)));
+  if (items == nullptr)
+    std::terminate(); // like an allocation failing in any noexcept insert
+  r.items = items;
+  r.capacity = capacity;
+}
 
 // -- due heap -----------------------------------------------------------------
 
@@ -147,46 +162,64 @@ timer_node* timer_wheel::merge_runs(timer_node* a, timer_node* b) noexcept {
 
 // The nodes of a slot are scattered over the owner's memory, so a comparison
 // sort that chases them (a heap, a list merge sort) pays a cache and TLB miss
-// per comparison. Instead: copy each chunk's keys into the sort buffer, sort
-// that, and relink the chunk in order; chunks (only for slots of more than
-// sort_chunk nodes) are merged as lists, like a binary counter.
-timer_node* timer_wheel::sort_list(timer_node* list) noexcept {
+// per comparison. Instead: copy each chunk's keys into the sort buffer --
+// walking the slot's array, with the nodes a few places ahead prefetched, so
+// the misses overlap instead of queueing -- sort that, and relink the chunk in
+// order; chunks (only for slots of more than sort_chunk nodes) are merged as
+// lists, like a binary counter.
+timer_node* timer_wheel::sort_ring_slot(std::uint32_t id) noexcept {
+  constexpr std::uint32_t ahead = 8;
+  ring_slot& r = ring_[id];
+  timer_node** items = r.items;
+  std::uint32_t size = r.size;
+  r.size = 0;
+  r.live = 0;
+  unmark(id);
+  for (std::uint32_t i = 0; i < ahead && i < size; ++i)
+    if (items[i] != nullptr)
+      __builtin_prefetch(items[i]);
   timer_node* runs[64] = {};
   int top = 0;
   sort_key* keys = keys_.get();
-  while (list != nullptr) {
+  std::uint32_t i = 0;
+  while (i < size) {
     std::size_t k = 0;
-    while (list != nullptr && k < sort_chunk) {
-      keys[k++] = sort_key{list->deadline.time_since_epoch().count(), list->seq, list};
-      list = list->next_;
+    for (; i < size && k < sort_chunk; ++i) {
+      if (i + ahead < size && items[i + ahead] != nullptr)
+        __builtin_prefetch(items[i + ahead]);
+      timer_node* n = items[i];
+      if (n != nullptr)
+        keys[k++] = sort_key{n->deadline.time_since_epoch().count(), n->seq, n};
     }
+    if (k == 0)
+      continue;
     std::sort(keys, keys + k, [](const sort_key& a, const sort_key& b) {
       return a.deadline < b.deadline || (a.deadline == b.deadline && a.seq < b.seq);
     });
-    for (std::size_t i = 0; i + 1 < k; ++i)
-      keys[i].node->next_ = keys[i + 1].node;
+    for (std::size_t j = 0; j + 1 < k; ++j)
+      keys[j].node->next_ = keys[j + 1].node;
     keys[k - 1].node->next_ = nullptr;
     timer_node* carry = keys[0].node;
-    int i = 0;
-    for (; i < top && runs[i] != nullptr; ++i) {
-      carry = merge_runs(runs[i], carry);
-      runs[i] = nullptr;
+    int j = 0;
+    for (; j < top && runs[j] != nullptr; ++j) {
+      carry = merge_runs(runs[j], carry);
+      runs[j] = nullptr;
     }
-    runs[i] = carry;
-    if (i == top)
+    runs[j] = carry;
+    if (j == top)
       ++top;
   }
   timer_node* sorted = nullptr;
-  for (int i = 0; i < top; ++i)
-    if (runs[i] != nullptr)
-      sorted = sorted == nullptr ? runs[i] : merge_runs(runs[i], sorted);
+  for (int j = 0; j < top; ++j)
+    if (runs[j] != nullptr)
+      sorted = sorted == nullptr ? runs[j] : merge_runs(runs[j], sorted);
   return sorted;
 }
 
 // All of a level-0 slot's nodes have the same tick, later than every node
 // already in the run: the sorted slot goes on the run's end.
 void timer_wheel::slot_to_run(std::uint32_t slot) noexcept {
-  timer_node* n = sort_list(take_slot(slot_id(0, slot)));
+  timer_node* n = sort_ring_slot(slot_id(0, slot));
   timer_node* prev = run_tail_;
   if (prev == nullptr)
     run_head_ = n;
@@ -323,10 +356,18 @@ time_point timer_wheel::find_next_deadline() noexcept {
     settle();
     return first_due()->deadline;
   }
-  timer_node* best = heads_[slot_id(level, slot)];
-  for (timer_node* n = best->next_; n != nullptr; n = n->next_)
-    if (before(n, best))
-      best = n;
+  timer_node* best = nullptr;
+  if (level == 0) {
+    const ring_slot& r = ring_[slot];
+    for (std::uint32_t i = 0; i < r.size; ++i)
+      if (timer_node* n = r.items[i]; n != nullptr && (best == nullptr || before(n, best)))
+        best = n;
+  } else {
+    best = heads_[slot_id(level, slot)];
+    for (timer_node* n = best->next_; n != nullptr; n = n->next_)
+      if (before(n, best))
+        best = n;
+  }
   wheel_min_ = best;
   return best->deadline;
 }
@@ -360,6 +401,18 @@ timer_node* timer_wheel::take_all() noexcept {
     while (m != 0) {
       std::uint32_t id = word * 64 + static_cast<std::uint32_t>(std::countr_zero(m));
       m &= m - 1;
+      if (id < ring_slots) {
+        ring_slot& r = ring_[id];
+        for (std::uint32_t i = 0; i < r.size; ++i)
+          if (timer_node* n = r.items[i]) {
+            n->next_ = out;
+            out = n;
+          }
+        r.size = 0;
+        r.live = 0;
+        unmark(id);
+        continue;
+      }
       for (timer_node* n = take_slot(id); n != nullptr;) {
         timer_node* next = n->next_;
         n->next_ = out;

@@ -36,13 +36,15 @@ private:
 
   static constexpr std::uint32_t unlinked = 0xffffffffu;
 
-  // In a wheel slot or the due run: a doubly linked list (next_, prev_). In
-  // the due heap: a pairing heap (child_ = first child, next_ = next sibling,
-  // prev_ = left sibling, or parent for a first child). where_ says which.
+  // In a ring slot: at index_ of the slot's array. In a slot of a higher
+  // level or the due run: a doubly linked list (next_, prev_). In the due
+  // heap: a pairing heap (child_ = first child, next_ = next sibling, prev_ =
+  // left sibling, or parent for a first child). where_ says which.
   timer_node* next_ = nullptr;
   timer_node* prev_ = nullptr;
   timer_node* child_ = nullptr;
   std::uint32_t where_ = unlinked;
+  std::uint32_t index_ = 0;
 };
 
 /// The runtime's one timer mechanism: a hierarchical hashed timing wheel with
@@ -79,9 +81,15 @@ private:
 ///
 /// Every node is in one of three places:
 /// - the wheel, if its tick is >= cur_ (the first tick not yet taken out):
-///   unsorted slot lists, O(1) insert and remove, occupancy bitmaps so that
+///   unsorted slots, O(1) insert and remove, occupancy bitmaps so that
 ///   empty slots are skipped by bit scans, and slots of higher levels
-///   cascade into lower ones when time reaches them;
+///   cascade into lower ones when time reaches them. A ring slot is an array
+///   of node pointers (a removed node leaves a hole): walking it to sort it
+///   can prefetch nodes ahead -- the nodes are scattered over the owner's
+///   memory, and a linked list would cost one serial cache miss per node on
+///   the thread that expires timers -- and an insert touches no other node.
+///   The arrays keep their capacity, so a steady load allocates nothing.
+///   Higher levels keep doubly linked lists (cascades walk them anyway);
 /// - the due run, a sorted list: the level-0 slots time has reached, each
 ///   sorted by (deadline, seq) once as it is taken out (in a small array of
 ///   keys, not by chasing the nodes, which are scattered in memory);
@@ -110,7 +118,8 @@ public:
   timer_wheel(const timer_wheel&) = delete;
   timer_wheel& operator=(const timer_wheel&) = delete;
 
-  /// Arms `n` for n->deadline and sets n->seq. `n` must not be linked. O(1).
+  /// Arms `n` for n->deadline and sets n->seq. `n` must not be linked. O(1)
+  /// (amortised: a ring slot's array may grow; out of memory terminates).
   void insert(timer_node* n) noexcept {
     n->seq = next_seq_++;
     ++size_;
@@ -293,6 +302,15 @@ private:
     std::uint32_t id;
     if (t < lim_) {
       id = static_cast<std::uint32_t>(t & (ring_slots - 1));
+      ring_slot& r = ring_[id];
+      if (r.size == r.capacity)
+        grow(r);
+      n->where_ = id;
+      n->index_ = r.size;
+      r.items[r.size++] = n;
+      ++r.live;
+      mark(id);
+      return;
     } else {
       std::uint64_t x = t ^ cur_;
       int level = 1 + (63 - std::countl_zero(x) - block_bits) / level_bits;
@@ -311,8 +329,16 @@ private:
 
   void unlink_from_slot(timer_node* n) noexcept {
     std::uint32_t id = n->where_;
-    if (id >= ring_slots)
-      --counts_[id - ring_slots];
+    if (id < ring_slots) {
+      ring_slot& r = ring_[id];
+      r.items[n->index_] = nullptr;
+      if (--r.live == 0) {
+        r.size = 0;
+        unmark(id);
+      }
+      return;
+    }
+    --counts_[id - ring_slots];
     if (n->prev_ != nullptr)
       n->prev_->next_ = n->next_;
     else
@@ -378,7 +404,7 @@ private:
   void migrate(std::size_t budget) noexcept;
   /// First tick of slot `slot` of `level` in cur_'s block of that level.
   std::uint64_t slot_start(int level, std::uint32_t slot) const noexcept;
-  /// Unlinks the whole list of a slot.
+  /// Unlinks the whole list of a slot of level >= 1.
   timer_node* take_slot(std::uint32_t id) noexcept {
     timer_node* list = heads_[id];
     heads_[id] = nullptr;
@@ -387,8 +413,9 @@ private:
   }
   /// Sorts level-0 slot `slot` onto the end of the due run.
   void slot_to_run(std::uint32_t slot) noexcept;
-  /// Sorts a list linked through next_; returns it sorted, through next_.
-  timer_node* sort_list(timer_node* list) noexcept;
+  /// Sorts the nodes of ring slot `id` and empties it; returns them sorted,
+  /// linked through next_.
+  timer_node* sort_ring_slot(std::uint32_t id) noexcept;
   /// Merges two sorted lists linked through next_.
   static timer_node* merge_runs(timer_node* a, timer_node* b) noexcept;
   /// After cur_ moved forward: moves the ring's limit along, re-places the
@@ -397,6 +424,14 @@ private:
   void settle() noexcept;
   time_point find_next_deadline() noexcept;
   timer_node* take_all() noexcept;
+
+  struct ring_slot {
+    timer_node** items = nullptr; // holes (nullptr) where nodes were removed
+    std::uint32_t size = 0;       // items used, holes included
+    std::uint32_t capacity = 0;
+    std::uint32_t live = 0;       // items that are not holes
+  };
+  static void grow(ring_slot& r) noexcept;
 
   struct sort_key {
     time_point::rep deadline;
@@ -425,7 +460,8 @@ private:
   std::unique_ptr<sort_key[]> keys_; // sort_chunk keys
   std::uint64_t occupied_[slot_count / 64] = {};
   std::uint32_t counts_[slot_count - ring_slots] = {}; // nodes per level >= 1 slot
-  timer_node* heads_[slot_count] = {};
+  timer_node* heads_[slot_count] = {}; // lists of levels >= 1 (the ring part unused)
+  std::unique_ptr<ring_slot[]> ring_;
 };
 
 } // namespace tandem
