@@ -148,6 +148,55 @@ BOOST_AUTO_TEST_CASE(a_crowded_tick_is_sorted_exactly) {
   BOOST_CHECK(f.wheel.empty());
 }
 
+BOOST_AUTO_TEST_CASE(ring_slots_with_holes_left_by_removals) {
+  // A ring slot is an array; removing a node leaves a hole. Here more holes
+  // than one sort chunk come before any live node, the slot is emptied by
+  // removals alone and filled again, and next_deadline() scans past holes.
+  fixture f;
+  const int count = 3000;
+  std::vector<tnode> n(count);
+  auto at = [&](int i) { return f.t0 + 300ms + duration{(count - i) % 500}; };
+  for (int i = 0; i < count; ++i)
+    f.arm(n[static_cast<std::size_t>(i)], i, at(i));
+  for (int i = 0; i < 2500; ++i)
+    f.wheel.remove(&n[static_cast<std::size_t>(i)]);
+  const timer_node* best = nullptr;
+  for (int i = 2500; i < count; ++i) {
+    const timer_node* x = &n[static_cast<std::size_t>(i)];
+    if (best == nullptr || x->deadline < best->deadline)
+      best = x;
+  }
+  BOOST_CHECK(f.wheel.next_deadline() == best->deadline); // scanned: 300 ms ahead
+  for (int i = 2500; i < count; ++i)
+    f.wheel.remove(&n[static_cast<std::size_t>(i)]);
+  BOOST_CHECK(f.wheel.empty());
+  BOOST_CHECK(f.wheel.next_deadline() == time_point::max());
+  // The emptied slot takes nodes again; a removal in the middle of it.
+  for (int i = 0; i < 3; ++i)
+    f.arm(n[static_cast<std::size_t>(i)], i, f.t0 + 300ms + duration{3 - i});
+  f.wheel.remove(&n[1]);
+  BOOST_CHECK(f.wheel.next_deadline() == n[2].deadline);
+  BOOST_CHECK_EQUAL(f.expire(f.t0 + 1s), 2u);
+  BOOST_TEST(f.order == (ids{2, 0}));
+  // Holes before live nodes in a slot that is sorted out: only the live
+  // ones fire, in (deadline, insertion) order.
+  for (int i = 0; i < count; ++i)
+    f.arm(n[static_cast<std::size_t>(i)], i, f.t0 + 1s + 300ms + duration{(count - i) % 500});
+  for (int i = 0; i < 2500; ++i)
+    f.wheel.remove(&n[static_cast<std::size_t>(i)]);
+  const timer_node* last = nullptr;
+  bool ordered = true;
+  std::size_t fired = f.wheel.expire(f.t0 + 2s, [&](timer_node* x) {
+    ordered = ordered && static_cast<tnode*>(x)->id >= 2500;
+    ordered = ordered && (last == nullptr || last->deadline < x->deadline
+                          || (last->deadline == x->deadline && last->seq < x->seq));
+    last = x;
+  });
+  BOOST_CHECK(ordered);
+  BOOST_CHECK_EQUAL(fired, 500u);
+  BOOST_CHECK(f.wheel.empty());
+}
+
 BOOST_AUTO_TEST_CASE(next_deadline_is_exact_through_inserts_removes_and_expires) {
   fixture f;
   tnode a, b, c, d, e, g;
