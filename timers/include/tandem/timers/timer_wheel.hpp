@@ -13,8 +13,10 @@ class timer_wheel;
 
 /// One pending timer: "at `deadline`, hand me back". The owner allocates it
 /// (usually as the base of a node that carries the message to deliver) and
-/// keeps it alive while it is in a wheel; the wheel only links it, so arming
-/// a timer allocates nothing. `deadline` must not change while linked.
+/// keeps it alive while it is in a wheel; the wheel only links it (or, in a
+/// ring slot, stores a pointer to it in an array that keeps its capacity), so
+/// arming a timer allocates nothing once the wheel has warmed up. `deadline`
+/// must not change while linked.
 struct timer_node {
   time_point deadline{};
   /// Set by timer_wheel::insert (increasing per wheel): equal deadlines fire
