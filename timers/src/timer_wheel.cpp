@@ -16,6 +16,11 @@ timer_wheel::~timer_wheel() {
     std::free(ring_[i].items);
 }
 
+void timer_wheel::release(ring_slot& r) noexcept {
+  std::free(r.items);
+  r = ring_slot{};
+}
+
 void timer_wheel::grow(ring_slot& r) noexcept {
   std::uint32_t capacity = r.capacity == 0 ? 16 : r.capacity * 2;
   auto* items = static_cast<timer_node**>(std::realloc(r.items, capacity * sizeof(timer_node*)));
@@ -172,8 +177,7 @@ timer_node* timer_wheel::sort_ring_slot(std::uint32_t id) noexcept {
   ring_slot& r = ring_[id];
   timer_node** items = r.items;
   std::uint32_t size = r.size;
-  r.size = 0;
-  r.live = 0;
+  r = ring_slot{}; // its array is freed below, once walked
   unmark(id);
   for (std::uint32_t i = 0; i < ahead && i < size; ++i)
     if (items[i] != nullptr)
@@ -209,6 +213,7 @@ timer_node* timer_wheel::sort_ring_slot(std::uint32_t id) noexcept {
     if (j == top)
       ++top;
   }
+  std::free(items);
   timer_node* sorted = nullptr;
   for (int j = 0; j < top; ++j)
     if (runs[j] != nullptr)
@@ -408,8 +413,7 @@ timer_node* timer_wheel::take_all() noexcept {
             n->next_ = out;
             out = n;
           }
-        r.size = 0;
-        r.live = 0;
+        release(r);
         unmark(id);
         continue;
       }

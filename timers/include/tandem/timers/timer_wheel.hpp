@@ -14,9 +14,9 @@ class timer_wheel;
 /// One pending timer: "at `deadline`, hand me back". The owner allocates it
 /// (usually as the base of a node that carries the message to deliver) and
 /// keeps it alive while it is in a wheel; the wheel only links it (or, in a
-/// ring slot, stores a pointer to it in an array that keeps its capacity), so
-/// arming a timer allocates nothing once the wheel has warmed up. `deadline`
-/// must not change while linked.
+/// ring slot, stores a pointer to it in the slot's array, which grows by
+/// doubling), so arming a timer allocates nothing of its own. `deadline` must
+/// not change while linked.
 struct timer_node {
   time_point deadline{};
   /// Set by timer_wheel::insert (increasing per wheel): equal deadlines fire
@@ -90,7 +90,8 @@ private:
 ///   can prefetch nodes ahead -- the nodes are scattered over the owner's
 ///   memory, and a linked list would cost one serial cache miss per node on
 ///   the thread that expires timers -- and an insert touches no other node.
-///   The arrays keep their capacity, so a steady load allocates nothing.
+///   An array lives while its slot holds timers (a few reallocations per
+///   slot and tick, not per timer), so an idle wheel holds no memory.
 ///   Higher levels keep doubly linked lists (cascades walk them anyway);
 /// - the due run, a sorted list: the level-0 slots time has reached, each
 ///   sorted by (deadline, seq) once as it is taken out (in a small array of
@@ -335,7 +336,7 @@ private:
       ring_slot& r = ring_[id];
       r.items[n->index_] = nullptr;
       if (--r.live == 0) {
-        r.size = 0;
+        release(r);
         unmark(id);
       }
       return;
@@ -434,6 +435,8 @@ private:
     std::uint32_t live = 0;       // items that are not holes
   };
   static void grow(ring_slot& r) noexcept;
+  /// Frees an empty slot's array: only slots holding timers hold memory.
+  static void release(ring_slot& r) noexcept;
 
   struct sort_key {
     time_point::rep deadline;
