@@ -1,4 +1,5 @@
 #include <tandem/runtime/cooperative_loop.hpp>
+#include <tandem/runtime/detail/monotonic_clock.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -51,7 +52,7 @@ void cooperative_loop::schedule(resumable* job) {
 }
 
 time_point cooperative_loop::now() const {
-  return std::chrono::time_point_cast<duration>(std::chrono::steady_clock::now());
+  return detail::monotonic_now();
 }
 
 void cooperative_loop::take_remote() {
