@@ -131,6 +131,45 @@ BOOST_AUTO_TEST_CASE(run_for_returns_when_its_time_is_up) {
   BOOST_CHECK(took < std::chrono::seconds(5));
 }
 
+BOOST_AUTO_TEST_CASE(cooperative_loop_run_until_asks_done_after_notify_waiters_not_every_turn) {
+  // One message per turn; the spinner sends itself messages forever and
+  // says at the 500th that the condition holds.
+  tandem::cooperative_loop loop{tandem::cooperative_loop::options{1}};
+  tandem::actor_system sys{loop};
+  long spins = 0;
+  bool reached = false;
+  auto spinner = sys.spawn([&](tandem::actor_base* self) {
+    return tandem::behavior{[&, self](ping p) {
+      if (++spins == 500) {
+        reached = true;
+        loop.notify_waiters();
+      }
+      self->send(self->this_actor(), p);
+    }};
+  });
+  tandem::send(spinner, ping{0});
+  int asked = 0;
+  loop.run_until([&] {
+    ++asked;
+    return reached;
+  });
+  BOOST_CHECK_EQUAL(spins, 500); // back right after the notifying turn
+  BOOST_CHECK_EQUAL(asked, 2);   // at the start and after the notice
+  sys.shutdown();
+}
+
+BOOST_AUTO_TEST_CASE(cooperative_loop_run_until_asks_done_when_out_of_work) {
+  // A condition nobody announces still ends run_until once the loop is idle.
+  tandem::cooperative_loop loop;
+  tandem::actor_system sys{loop};
+  int handled = 0;
+  auto a = sys.spawn([&handled] { return tandem::behavior{[&handled](int) { ++handled; }}; });
+  for (int i = 0; i < 3; ++i)
+    tandem::send(a, i);
+  loop.run_until([&] { return handled == 3; });
+  BOOST_CHECK_EQUAL(handled, 3);
+}
+
 #if TANDEM_TEST_HAS_THREADS
 
 BOOST_AUTO_TEST_CASE(cooperative_loop_accepts_work_and_stop_from_other_threads) {

@@ -27,8 +27,11 @@ public:
 
   void schedule(resumable* job) override;
   time_point now() const override;
+  /// Runs turns until done() holds. done() is checked at the start, after a
+  /// turn in which notify_waiters() was called (actor_system does when its
+  /// last actor terminates), and whenever nothing is runnable.
   void run_until(const std::function<bool()>& done) override;
-  void notify_waiters() override {}
+  void notify_waiters() override;
   void set_timer_handler(timer_handler* handler) override { timers_ = handler; }
   void arm_timer(time_point deadline) override;
 
@@ -79,6 +82,7 @@ private:
   detail::job_queue remote_;
   std::atomic<bool> remote_pending_{false};
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> waiters_notified_{false};
   timer_handler* timers_ = nullptr;
   std::function<void()> wakeup_;
   std::atomic<duration::rep> armed_{time_point::max().time_since_epoch().count()};

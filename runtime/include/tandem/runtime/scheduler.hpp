@@ -36,7 +36,9 @@ public:
   /// `notify_waiters()` makes `done()` true; a loop backend runs queued work
   /// and due timers on the calling thread (sleeping until the next deadline,
   /// or skipping to it in virtual time) and also returns when it has nothing
-  /// left to run and no timer armed (waiting longer would hang).
+  /// left to run and no timer armed (waiting longer would hang). Whoever makes
+  /// `done()` true calls `notify_waiters()`: backends need not ask `done()`
+  /// again before that, except when they run out of work.
   virtual void run_until(const std::function<bool()>& done) = 0;
 
   /// Wakes callers blocked in run_until() to re-check their condition.
