@@ -320,6 +320,17 @@ error actor_base::take_quit_reason() {
 }
 
 void actor_base::handle(detail::message& msg) {
+  // Sends and requests, nearly every message, go straight to the behavior;
+  // kept small so that it inlines into resume().
+  if (droppable(msg)) {
+    if (!behavior_ || !behavior_->invoke(*this, msg))
+      handle_unexpected(msg);
+    return;
+  }
+  handle_other(msg);
+}
+
+void actor_base::handle_other(detail::message& msg) {
   switch (msg.kind) {
     case detail::message_kind::response:
     case detail::message_kind::failure:
@@ -397,7 +408,7 @@ resume_result actor_base::resume(std::size_t budget) {
       continue;
     }
     stalls = 0;
-    std::unique_ptr<detail::message> msg{raw};
+    detail::message_ptr msg{raw};
     if (msg->kind == detail::message_kind::wakeup)
       continue;
     ++handled;

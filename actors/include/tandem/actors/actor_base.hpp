@@ -209,6 +209,7 @@ private:
   void install(behavior b);
   bool done_waiting() const noexcept;
   void handle(detail::message& msg);
+  void handle_other(detail::message& msg);
   void handle_response(detail::message& msg);
   void handle_unexpected(detail::message& msg);
   void handle_system_call(detail::message& msg);
