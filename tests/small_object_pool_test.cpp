@@ -5,12 +5,18 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <vector>
 
 #if defined(TANDEM_TEST_HAS_THREADS)
+#  include <tandem/tandem.hpp>
+
+#  include <atomic>
+#  include <chrono>
+#  include <future>
 #  include <thread>
 #endif
 
@@ -24,6 +30,9 @@ struct alignas(16) sixteen {
 };
 struct alignas(64) sixty_four {
   int x = 1;
+};
+struct eight_longs {
+  long v[8] = {};
 };
 struct big_payload {
   char bytes[1000] = {};
@@ -91,6 +100,29 @@ BOOST_AUTO_TEST_CASE(timer_entries_get_whole_cache_lines) {
   }
   for (auto* e : made)
     e->release();
+}
+
+BOOST_AUTO_TEST_CASE(line_allocations_are_aligned_whole_lines_of_their_own) {
+  // Actors are laid out by cache line (actor_base.hpp): each needs a
+  // line-aligned slot, from the pool or, past its largest class, from
+  // aligned operator new.
+  std::vector<std::pair<char*, std::size_t>> made;
+  for (std::size_t size : {1u, 63u, 64u, 65u, 176u, 192u, 200u, 256u, 257u, 1000u}) {
+    for (int i = 0; i < 10; ++i) {
+      auto* p = static_cast<char*>(tandem::detail::allocate_lines(size));
+      BOOST_TEST(address(p) % 64 == 0u);
+      std::fill(p, p + size, static_cast<char>(i));
+      made.emplace_back(p, size);
+    }
+  }
+  for (std::size_t i = 0; i < made.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j) // no line shared with another slot
+      BOOST_TEST((address(made[i].first) + tandem::detail::whole_lines(made[i].second)
+                    <= address(made[j].first)
+                  || address(made[j].first) + tandem::detail::whole_lines(made[j].second)
+                       <= address(made[i].first)));
+  for (auto& [p, size] : made)
+    tandem::detail::free_lines(p, size);
 }
 
 #if defined(TANDEM_TEST_HAS_THREADS)
@@ -162,6 +194,9 @@ BOOST_AUTO_TEST_CASE(a_pool_outlives_its_thread) {
     delete m;
   if (!tandem::detail::small_object_pool_enabled())
     return;
+  // This thread freed another pool's blocks: the last partial chain goes
+  // back when it says its work is done (a worker does after every job).
+  tandem::detail::flush_remote_frees();
   int reused = 0;
   std::thread next{[&] {
     std::vector<message*> mine;
@@ -174,6 +209,94 @@ BOOST_AUTO_TEST_CASE(a_pool_outlives_its_thread) {
   }};
   next.join();
   BOOST_TEST(reused == n);
+}
+
+// How many of `before` this thread gets back when it allocates up to
+// `limit` more blocks of that type. They are kept in `held` (freed by the
+// caller at the end), so this thread's own free list runs dry for good and
+// later calls see what came back from other threads.
+template <class T>
+int reclaimed(const std::set<message*>& before, std::vector<std::unique_ptr<message>>& held,
+              int limit = 20000) {
+  int found = 0;
+  for (int i = 0; i < limit && found < static_cast<int>(before.size()); ++i) {
+    held.emplace_back(new message_of<T>());
+    found += before.count(held.back().get()) ? 1 : 0;
+  }
+  return found;
+}
+
+BOOST_AUTO_TEST_CASE(blocks_freed_for_another_thread_wait_for_a_flush_or_the_freers_exit) {
+  if (!tandem::detail::small_object_pool_enabled())
+    return;
+  // Fewer than a chain's worth, so none goes back on its own.
+  constexpr int n = 5;
+  std::vector<message*> made;
+  for (int i = 0; i < n; ++i)
+    made.push_back(new message_of<sixteen>());
+  std::set<message*> before(made.begin(), made.end());
+  std::vector<std::unique_ptr<message>> held;
+  std::promise<void> freed, flush, flushed;
+  std::thread other{[&] {
+    for (auto* m : made)
+      delete m;
+    freed.set_value();
+    flush.get_future().wait();
+    tandem::detail::flush_remote_frees();
+    flushed.set_value();
+  }};
+  freed.get_future().wait();
+  BOOST_TEST(reclaimed<sixteen>(before, held) == 0); // parked on the freeing thread
+  flush.set_value();
+  flushed.get_future().wait();
+  BOOST_TEST(reclaimed<sixteen>(before, held) == n);
+  other.join();
+
+  // The same once the freeing thread exits without a flush.
+  for (auto& m : made)
+    m = new message_of<sixteen>();
+  before = std::set<message*>(made.begin(), made.end());
+  std::thread exiting{[&] {
+    for (auto* m : made)
+      delete m;
+  }};
+  exiting.join();
+  BOOST_TEST(reclaimed<sixteen>(before, held) == n);
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_worker_hands_freed_messages_back_after_each_job) {
+  if (!tandem::detail::small_object_pool_enabled())
+    return;
+  // Messages this thread makes and a worker frees come back to this thread
+  // without the worker freeing a chain's worth or exiting.
+  tandem::actor_system sys{std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{2, 100})};
+  constexpr int n = 5;
+  std::atomic<int> handled{0};
+  auto sink = sys.spawn([&handled](tandem::actor_base*) {
+    return tandem::behavior{[&handled](const eight_longs&) { ++handled; }};
+  });
+  std::vector<message*> made;
+  for (int i = 0; i < n; ++i)
+    made.push_back(new message_of<eight_longs>());
+  std::set<message*> before(made.begin(), made.end());
+  for (auto* m : made)
+    delete m;
+  // Those blocks head this thread's free list now: the sends reuse them.
+  for (int i = 0; i < n; ++i)
+    tandem::send(sink, eight_longs{});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (handled.load() < n && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  BOOST_TEST(handled.load() == n);
+  // The worker's job may still be ending when the last handler has run.
+  std::vector<std::unique_ptr<message>> held;
+  int back = reclaimed<eight_longs>(before, held);
+  while (back < n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    back += reclaimed<eight_longs>(before, held, 100);
+  }
+  BOOST_TEST(back == n);
+  sys.shutdown();
 }
 
 #endif

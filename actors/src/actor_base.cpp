@@ -1,9 +1,11 @@
 #include <tandem/actors/actor_base.hpp>
 #include <tandem/actors/actor_system.hpp>
 #include <tandem/actors/detail/request_table.hpp>
+#include <tandem/actors/stateful_actor.hpp>
 #include <tandem/runtime/detail/handoff.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -100,11 +102,29 @@ std::string describe(const actor_base& a) {
 } // namespace
 
 actor_base::actor_base(actor_config& cfg)
-    : unhandled_(cfg.options.unhandled),
+    : mailbox_(cfg.options.mailbox),
+      unhandled_(cfg.options.unhandled),
       id_(cfg.system->next_actor_id()),
       system_(cfg.system),
-      scheduler_(&cfg.system->backend()),
-      mailbox_(cfg.options.mailbox) {
+      scheduler_(&cfg.system->backend()) {
+#if defined(__GNUC__)
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Winvalid-offsetof"
+#endif
+  // The layout the class comment promises (64-bit targets; wasm runs one
+  // thread, where no line is shared).
+  if constexpr (sizeof(void*) == 8) {
+    constexpr auto reader = offsetof(actor_base, mailbox_) + decltype(mailbox_)::reader_offset();
+    static_assert(reader % 64 == 0, "the mailbox's reader fields must start a cache line");
+    static_assert(offsetof(actor_base, kill_code_) >= reader
+                    && offsetof(actor_base, current_) >= reader,
+                  "what a turn writes per message must not share the writers' line");
+    static_assert(sizeof(stateful_actor<long>) == 192,
+                  "a small stateful actor fits three cache lines (fjcreate's memory target)");
+  }
+#if defined(__GNUC__)
+#  pragma GCC diagnostic pop
+#endif
   if (!cfg.options.name.empty()) {
     extras_ = std::make_unique<detail::actor_extras>();
     extras_->name = std::move(cfg.options.name);

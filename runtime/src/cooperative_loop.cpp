@@ -1,5 +1,6 @@
 #include <tandem/runtime/cooperative_loop.hpp>
 #include <tandem/runtime/detail/monotonic_clock.hpp>
+#include <tandem/runtime/detail/small_object_pool.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -115,8 +116,12 @@ bool cooperative_loop::run_turn() {
   if (remote_pending_.load(std::memory_order_acquire))
     take_remote();
   auto* job = local_.pop_front();
-  if (job == nullptr)
+  if (job == nullptr) {
+    // Idle: messages from other threads (I/O, timers) that this loop freed
+    // go back to their makers before it sleeps.
+    detail::flush_remote_frees();
     return false;
+  }
   running_scope scope{this};
   switch (job->resume(opts_.throughput)) {
     case resume_result::resume_later:

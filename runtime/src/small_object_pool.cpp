@@ -49,8 +49,16 @@ struct alignas(64) size_class {
   alignas(64) std::atomic<free_block*> remote{nullptr};
 };
 
+// Chunks are cut from slabs of this many: each aligned allocation from the
+// system touches a page or two of bookkeeping around it (glibc maps 64 KiB
+// aligned to 64 KiB as 128 KiB and writes headers on both sides), which on a
+// 64 KiB chunk alone was 24 bytes per 192-byte actor.
+constexpr std::size_t slab_chunks = 16;
+
 struct heap {
   size_class classes[class_count];
+  char* slab_next = nullptr; // owner only: the rest of the current slab
+  char* slab_end = nullptr;
   heap* next_orphan = nullptr;
   // The fallback heap (for threads past their pool's teardown) is shared:
   // allocating from it takes this lock; freeing into it is a remote push
@@ -74,10 +82,58 @@ globals& global() {
 thread_local heap* this_heap = nullptr;
 thread_local bool heap_torn_down = false;
 
+// Blocks this thread freed for other threads' heaps, not yet pushed back:
+// per size class, a chain for one owner. A consumer that frees every
+// message its producer made would otherwise CAS the producer's stack once
+// per message while the producer takes it as fast, one or two blocks at a
+// time: the stack's cache line then crosses cores twice per message (most
+// of a message's cost when the two run side by side). A chain of
+// remote_batch blocks costs one CAS and gives the owner a batch.
+constexpr unsigned remote_batch = 32;
+
+struct pending_chain {
+  heap* owner = nullptr;
+  free_block* first = nullptr;
+  free_block* last = nullptr;
+  unsigned count = 0;
+};
+
+struct pending_frees {
+  pending_chain chains[class_count];
+  std::uint32_t nonempty = 0; // bit i: chains[i] holds blocks
+};
+
+thread_local pending_frees this_thread_pending;
+// Set once this thread's pending chains were flushed at its exit: later
+// frees (from other thread-local destructors) push one by one.
+thread_local bool pending_torn_down = false;
+
+void push_remote(size_class& c, free_block* first, free_block* last) noexcept {
+  auto* head = c.remote.load(std::memory_order_relaxed);
+  do {
+    last->next = head;
+  } while (!c.remote.compare_exchange_weak(head, first, std::memory_order_release,
+                                           std::memory_order_relaxed));
+}
+
+void flush_chain(pending_frees& p, std::size_t index) noexcept {
+  auto& chain = p.chains[index];
+  push_remote(chain.owner->classes[index], chain.first, chain.last);
+  chain = pending_chain{};
+  p.nonempty &= ~(std::uint32_t{1} << index);
+}
+
+void flush_all(pending_frees& p) noexcept {
+  while (p.nonempty != 0)
+    flush_chain(p, static_cast<std::size_t>(__builtin_ctz(p.nonempty)));
+}
+
 // Hands the thread's heap on when the thread exits; later allocations of
 // this thread (other thread-local destructors) use the shared fallback.
 struct heap_owner {
   ~heap_owner() {
+    flush_all(this_thread_pending);
+    pending_torn_down = true;
     auto* h = this_heap;
     auto& g = global();
     this_heap = nullptr;
@@ -120,9 +176,15 @@ inline void prefetch_next(const size_class& c) noexcept {
 }
 
 void* refill(heap* h, size_class& c, std::size_t block) {
-  void* mem = std::aligned_alloc(chunk_size, chunk_size);
-  if (mem == nullptr)
-    throw std::bad_alloc{};
+  if (h->slab_next == h->slab_end) {
+    auto* slab = static_cast<char*>(std::aligned_alloc(chunk_size, chunk_size * slab_chunks));
+    if (slab == nullptr)
+      throw std::bad_alloc{};
+    h->slab_next = slab;
+    h->slab_end = slab + chunk_size * slab_chunks;
+  }
+  void* mem = h->slab_next;
+  h->slab_next += chunk_size;
   auto* ch = static_cast<chunk*>(mem);
   ch->owner = h;
   c.bump = static_cast<char*>(mem) + chunk_header;
@@ -197,21 +259,56 @@ void free_small(void* p, std::size_t size) noexcept {
   auto* owner =
     reinterpret_cast<chunk*>(reinterpret_cast<std::uintptr_t>(p) & ~(chunk_size - 1))->owner;
   auto* b = static_cast<free_block*>(p);
-  auto& c = owner->classes[(size - 1) / granule];
+  auto index = (size - 1) / granule;
+  auto& c = owner->classes[index];
   if (owner == this_heap) {
     b->next = c.local;
     c.local = b;
     return;
   }
-  auto* head = c.remote.load(std::memory_order_relaxed);
-  do {
-    b->next = head;
-  } while (!c.remote.compare_exchange_weak(head, b, std::memory_order_release,
-                                           std::memory_order_relaxed));
+  if (pending_torn_down) {
+    push_remote(c, b, b);
+    return;
+  }
+  auto& pending = this_thread_pending;
+  auto& chain = pending.chains[index];
+  if (chain.owner != owner) {
+    if (chain.owner != nullptr)
+      flush_chain(pending, index);
+    else
+      (void)&this_heap_owner; // registers the flush at this thread's exit
+    chain.owner = owner;
+    chain.last = b;
+    pending.nonempty |= std::uint32_t{1} << index;
+  }
+  b->next = chain.first;
+  chain.first = b;
+  if (++chain.count == remote_batch)
+    flush_chain(pending, index);
+}
+
+void flush_remote_frees() noexcept {
+  if (this_thread_pending.nonempty != 0)
+    flush_all(this_thread_pending);
 }
 
 bool small_object_pool_enabled() noexcept {
   return true;
+}
+
+void* allocate_lines(std::size_t size) {
+  auto lines = whole_lines(size);
+  if (lines <= largest)
+    return allocate_small(lines); // blocks of 64k bytes sit at 64 + i * 64k
+  return ::operator new(size, std::align_val_t{64});
+}
+
+void free_lines(void* p, std::size_t size) noexcept {
+  auto lines = whole_lines(size);
+  if (lines <= largest)
+    free_small(p, lines);
+  else
+    ::operator delete(p, std::align_val_t{64});
 }
 
 #else // AddressSanitizer: every object its own allocation
@@ -226,6 +323,16 @@ void* allocate_small(std::size_t size) {
 
 void free_small(void* p, std::size_t) noexcept {
   ::operator delete(p);
+}
+
+void flush_remote_frees() noexcept {}
+
+void* allocate_lines(std::size_t size) {
+  return ::operator new(size, std::align_val_t{64});
+}
+
+void free_lines(void* p, std::size_t) noexcept {
+  ::operator delete(p, std::align_val_t{64});
 }
 
 #endif

@@ -1,5 +1,6 @@
 #include <tandem/runtime/caf_pool.hpp>
 #include <tandem/runtime/detail/handoff.hpp>
+#include <tandem/runtime/detail/small_object_pool.hpp>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -160,6 +161,7 @@ struct overflow_queue {
       auto n = q_.take(batch);
       for (std::size_t i = 0; i < n; ++i)
         batch[i]->run_detached(max_throughput);
+      detail::flush_remote_frees();
       if (!q_.empty())
         return resume_later;
       queued.store(false, std::memory_order_seq_cst);
@@ -254,6 +256,9 @@ caf::resumable::resume_result caf_job::resume(caf::execution_unit* unit, size_t 
     __tsan_release(this);
 #endif
   run_handoffs(max_throughput);
+  // Blocks this turn freed for other workers go back before the worker
+  // looks for other work (or sleeps): they never wait on an idle thread.
+  detail::flush_remote_frees();
   switch (result) {
     case tandem::resume_result::resume_later:
       return caf::resumable::resume_later;
@@ -317,6 +322,7 @@ struct caf_pool::impl {
       expiring = true;
       lock.unlock();
       auto next = h->expire(now);
+      detail::flush_remote_frees(); // entries the expiry freed go home now
       lock.lock();
       expiring = false;
       if (next < armed)

@@ -45,10 +45,24 @@ struct actor_extras;
 /// An actor runs until it quits, fails (a handler threw) or its system stops
 /// it; handles keep only its memory alive. Its handlers never run
 /// concurrently, and none runs after it terminated.
-class actor_base : public resumable {
+///
+/// Actors are cache-line aligned and laid out by who writes what: the first
+/// line holds the mailbox's writers' end, the lines after it what the actor's
+/// own thread writes per message. A sender and a receiver on two cores then
+/// share no line but the messages themselves.
+class alignas(64) actor_base : public resumable {
 public:
   explicit actor_base(actor_config& cfg);
   virtual ~actor_base();
+
+  // Whole cache lines from the small-object pool: aligned as the layout
+  // needs, and a slot of the actor's exact size (no allocator header).
+  static void* operator new(std::size_t size, std::align_val_t) {
+    return detail::allocate_lines(size);
+  }
+  static void operator delete(void* p, std::size_t size, std::align_val_t) noexcept {
+    detail::free_lines(p, size);
+  }
 
   actor_id id() const noexcept { return id_; }
   const std::string& name() const noexcept;
@@ -201,10 +215,6 @@ public:
   void start_idle_timeout(duration after, detail::unique_function<detail::message*()> make);
   void arm_request_timeout(detail::request_id id, duration timeout);
 
-  // System registry links (guarded by the system's registry lock).
-  actor_base* registry_prev = nullptr;
-  actor_base* registry_next = nullptr;
-
 private:
   void install(behavior b);
   bool done_waiting() const noexcept;
@@ -228,25 +238,35 @@ private:
   struct owner_state;
   owner_state& owned();
 
-  std::atomic<std::uint32_t> refs_{1}; // the actor's own reference while alive
+  // First, right after the resumable's words: the mailbox, whose reader
+  // fields then start the second cache line (checked in actor_base.cpp).
+  intrusive_mpsc<detail::message> mailbox_;
+  // What the actor's own turn reads or writes per message, and (packed in
+  // beside it) what others write rarely: a wake's reference, a monitor.
   std::atomic<int> kill_code_{0};
+  std::atomic<std::uint32_t> refs_{1}; // the actor's own reference while alive
   std::atomic<bool> terminated_flag_{false};
   bool terminated_ = false;
   bool answered_ = false;
   bool trap_exit_ = false;
   bool quit_requested_ = false;
-  unhandled_policy unhandled_;
   mutable detail::spinlock lock_; // guards extras_ (the pointer and its links and monitors), exited_
   bool exited_ = false;
+  unhandled_policy unhandled_;
+  std::unique_ptr<detail::behavior_impl_base> behavior_;
+  detail::message* current_ = nullptr;
+  std::unique_ptr<owner_state> owner_; // touched by the actor only
+  std::unique_ptr<detail::actor_extras> extras_; // shared: guarded by lock_
   actor_id id_;
   actor_system* system_;
   scheduler* scheduler_;
-  intrusive_mpsc<detail::message> mailbox_;
-  std::unique_ptr<detail::behavior_impl_base> behavior_;
-  detail::message* current_ = nullptr;
-  std::unique_ptr<detail::actor_extras> extras_; // shared: guarded by lock_
-  std::unique_ptr<owner_state> owner_;           // touched by the actor only
 
+public:
+  // System registry links (guarded by the system's registry lock).
+  actor_base* registry_prev = nullptr;
+  actor_base* registry_next = nullptr;
+
+private:
   friend class actor_system;
 };
 

@@ -28,12 +28,26 @@ namespace tandem::detail {
 void* allocate_small(std::size_t size);
 void free_small(void* p, std::size_t size) noexcept;
 
+/// Blocks freed for another thread's pool are handed back in chains of 32
+/// (one CAS each), not one by one. Until its chain fills, a block waits on
+/// the freeing thread -- until that thread calls this, or exits. Threads that
+/// free other threads' blocks call it when a unit of work ends (a pool worker
+/// after each job, the timer driver after each expiry), so nothing waits
+/// longer than that.
+void flush_remote_frees() noexcept;
+
 /// `size` rounded up to whole cache lines. For objects touched by two
 /// threads in turn (timer entries): they then span as few lines as they can,
 /// and share none with a neighbour.
 constexpr std::size_t whole_lines(std::size_t size) noexcept {
   return (size + 63) / 64 * 64;
 }
+
+/// Cache-line-aligned memory for `size` bytes, in whole lines (objects
+/// whose layout is planned by cache line: actors). From the pool up to its
+/// largest size class, from aligned operator new beyond.
+void* allocate_lines(std::size_t size);
+void free_lines(void* p, std::size_t size) noexcept;
 
 /// False when the pool is compiled out (AddressSanitizer builds).
 bool small_object_pool_enabled() noexcept;
