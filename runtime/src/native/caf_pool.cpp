@@ -419,8 +419,11 @@ void caf_pool::arm_timer(time_point deadline) {
 }
 
 void caf_pool::notify_waiters() {
-  // Taking the lock orders this notification after a waiter's predicate check.
-  { std::lock_guard<std::mutex> guard{impl_->wait_mutex}; }
+  // Under the lock: it orders this notification after a waiter's predicate
+  // check, and a waiter that sees the last actor gone (and may destroy the
+  // pool) cannot return before this worker is done with the condition
+  // variable.
+  std::lock_guard<std::mutex> guard{impl_->wait_mutex};
   impl_->wait_cv.notify_all();
 }
 
