@@ -113,7 +113,8 @@ actor_base::actor_base(actor_config& cfg)
 #endif
   // The layout the class comment promises (64-bit targets; wasm runs one
   // thread, where no line is shared).
-  if constexpr (sizeof(void*) == 8) {
+#if __SIZEOF_POINTER__ == 8 // a static_assert is checked even in a discarded if constexpr branch
+  {
     constexpr auto reader = offsetof(actor_base, mailbox_) + decltype(mailbox_)::reader_offset();
     static_assert(reader % 64 == 0, "the mailbox's reader fields must start a cache line");
     static_assert(offsetof(actor_base, kill_code_) >= reader
@@ -122,6 +123,7 @@ actor_base::actor_base(actor_config& cfg)
     static_assert(sizeof(stateful_actor<long>) == 192,
                   "a small stateful actor fits three cache lines (fjcreate's memory target)");
   }
+#endif
 #if defined(__GNUC__)
 #  pragma GCC diagnostic pop
 #endif
