@@ -456,6 +456,80 @@ BOOST_AUTO_TEST_CASE(calls_from_outside_actors_complete_a_oneshot) {
   BOOST_TEST(w->error_value().code() == rpc::rpc_code::method_not_found);
 }
 
+BOOST_AUTO_TEST_CASE(a_oneshot_call_receives_its_stream_before_its_result) {
+  auto svc = make_service();
+  svc->add("count", [](std::vector<int> params, rpc::call_context& ctx) {
+    int n = params.at(0);
+    auto promise = ctx.promise<int>();
+    for (int i = 1; i <= n; ++i)
+      ctx.self()->run_later(i * 5ms, [promise, i, n]() mutable {
+        promise.stream(i);
+        if (i == n)
+          promise.deliver(n);
+      });
+    return promise;
+  });
+  rpc::session_options server_opts;
+  server_opts.methods = svc;
+  session_pair p{{}, server_opts};
+  std::vector<std::string> events;
+  auto rx = p.client.call<int>("count", json::array({3}), 1s, [&](json item) {
+    events.push_back("item " + item.dump() + " at " + std::to_string(p.elapsed() / 1ms));
+  });
+  // A move-only callable works too; a second call's items stay its own.
+  std::vector<int> other;
+  auto owned = std::make_unique<std::vector<int>*>(&other);
+  auto rx2 = p.client.call<int>("count", json::array({1}), 1s,
+                                [owned = std::move(owned)](json item) { (*owned)->push_back(item.get<int>()); });
+  rx.on_complete([&](tandem::expected<int> r) {
+    events.push_back("result " + (r ? std::to_string(*r) : tandem::to_string(r.error_value())) + " at "
+                     + std::to_string(p.elapsed() / 1ms));
+  });
+  p.sched.advance(50ms);
+  BOOST_TEST(events == (std::vector<std::string>{"item 1 at 5", "item 2 at 10", "item 3 at 15", "result 3 at 15"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(other == (std::vector<int>{1}), boost::test_tools::per_element());
+  auto r2 = rx2.try_receive();
+  BOOST_TEST_REQUIRE(r2.has_value());
+  BOOST_TEST(r2->value() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_call_keeps_the_peers_error_data_through_tandem_error) {
+  // The demo's "fail" answers -32001 with data {"reason": "demo"}.
+  session_pair p;
+  const json reason = {{"reason", "demo"}};
+  auto rx = p.client.call<int>("fail", nullptr, 1s);
+  std::optional<tandem::error> as_error;
+  std::optional<rpc_error> as_rpc_error;
+  p.sys.spawn([&](tandem::actor_base* self) {
+    p.client.call<int>(self, "fail", nullptr, 1s).then([](int) {}, [&](const tandem::error& e) { as_error = e; });
+    p.client.call<int>(self, "fail", nullptr, 1s).then([](int) {}, [&](const rpc_error& e) { as_rpc_error = e; });
+  });
+  p.sched.run_until_quiet();
+  auto r = rx.try_receive();
+  BOOST_TEST_REQUIRE(r.has_value());
+  BOOST_TEST_REQUIRE(!r->has_value());
+  rpc_error from_oneshot{r->error_value()};
+  BOOST_TEST(from_oneshot.code() == demo::fail_code);
+  BOOST_TEST(from_oneshot.data().value_or(json("<none>")) == reason);
+  BOOST_TEST_REQUIRE(as_error.has_value());
+  BOOST_TEST(rpc_error{*as_error}.data().value_or(json("<none>")) == reason);
+  BOOST_TEST_REQUIRE(as_rpc_error.has_value());
+  BOOST_TEST(as_rpc_error->data().value_or(json("<none>")) == reason);
+  // And back: a handler answering with a tandem::error made from an
+  // rpc_error (e.g. forwarding a failed call's error) sends its data.
+  auto svc = make_service();
+  svc->add("forwards", [](json) -> tandem::expected<int> {
+    return rpc_error{-32010, "forwarded", json{{"from", "upstream"}}}.to_error();
+  });
+  rpc::session_options o;
+  o.methods = svc;
+  raw_peer_fixture f{o};
+  auto frames = f.exchange(R"({"jsonrpc":"2.0","method":"forwards","id":1})");
+  BOOST_TEST_REQUIRE(frames.size() == 1u);
+  BOOST_TEST(parse_frame(frames[0])["error"] == json::parse(R"({"code":-32010,"message":"forwarded","data":{"from":"upstream"}})"));
+}
+
 BOOST_AUTO_TEST_CASE(notifications_reach_handlers_or_the_sink_and_get_no_answer) {
   std::vector<std::string> seen_by_handler;
   std::vector<std::string> seen_by_sink;

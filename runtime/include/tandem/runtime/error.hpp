@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -26,8 +27,17 @@ enum class errc : int {
 /// The textual name of a code (for logs and error messages).
 const char* to_string(errc code) noexcept;
 
-/// An error value: a code and a human-readable message. A default-constructed
-/// error means "no error"; as an exit reason it means a normal exit.
+/// What an error carries beyond its code and message, for code that knows its
+/// type (e.g. a JSON-RPC error's `data`, so it survives passing through
+/// expected<T> and oneshots). Immutable and shared by an error's copies.
+class error_context {
+public:
+  virtual ~error_context() = default;
+};
+
+/// An error value: a code, a human-readable message and optionally a context.
+/// A default-constructed error means "no error"; as an exit reason it means a
+/// normal exit.
 class error {
 public:
   error() = default;
@@ -35,9 +45,16 @@ public:
       : code_(static_cast<int>(code)), message_(std::move(message)) {}
   error(int code, std::string message)
       : code_(code), message_(std::move(message)) {}
+  error(int code, std::string message, std::shared_ptr<const error_context> context)
+      : code_(code), message_(std::move(message)), context_(std::move(context)) {}
 
   int code() const noexcept { return code_; }
   const std::string& message() const noexcept { return message_; }
+  /// The context if it is a T (or derives from one), else nullptr.
+  template <class T>
+  const T* context() const noexcept {
+    return dynamic_cast<const T*>(context_.get());
+  }
 
   /// True when this holds an error.
   explicit operator bool() const noexcept { return code_ != 0; }
@@ -45,6 +62,7 @@ public:
   friend bool operator==(const error& e, errc c) noexcept {
     return e.code_ == static_cast<int>(c);
   }
+  /// Code and message; the context is not compared.
   friend bool operator==(const error& a, const error& b) noexcept {
     return a.code_ == b.code_ && a.message_ == b.message_;
   }
@@ -52,6 +70,7 @@ public:
 private:
   int code_ = 0;
   std::string message_;
+  std::shared_ptr<const error_context> context_;
 };
 
 /// "code: message" for printing.

@@ -64,7 +64,7 @@ public:
         else
           f(std::move(*value));
       },
-      [g](error e) mutable { (*g)(rpc_error{e.code(), e.message()}); });
+      [g](error e) mutable { (*g)(rpc_error{e}); });
   }
 
   /// As above; an error fails the calling actor with that error.

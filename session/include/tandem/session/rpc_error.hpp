@@ -22,19 +22,30 @@ inline constexpr int server_error_first = -32099;
 inline constexpr int server_error_last = -32000;
 } // namespace rpc_code
 
+/// A JSON-RPC error's `data` as a tandem::error's context: how it survives the
+/// conversion to tandem::error (oneshot results, expected<T>, error handlers
+/// taking tandem::error) and back.
+struct rpc_error_data final : error_context {
+  explicit rpc_error_data(json d) : data(std::move(d)) {}
+  json data;
+};
+
 /// A JSON-RPC error object: code, message and optional data. A handler may
 /// throw it or return it to answer a call with exactly this error; callers
 /// receive one for every failed call (local failures such as a timeout carry
-/// tandem's own positive codes, e.g. errc::request_timeout). Converts to
-/// tandem::error (code and message).
+/// tandem's own positive codes, e.g. errc::request_timeout). Converts to and
+/// from tandem::error without losing data (it rides as an rpc_error_data
+/// context).
 class rpc_error : public std::exception {
 public:
   rpc_error(int code, std::string message, std::optional<json> data = std::nullopt)
       : code_(code), message_(std::move(message)), data_(std::move(data)) {}
   rpc_error(errc code, std::string message) : rpc_error(static_cast<int>(code), std::move(message)) {}
+  /// The same code, message and data (e.g. a failed oneshot call's error).
+  explicit rpc_error(const error& e);
 
-  /// The same code and message (a handler's tandem::error answers a call:
-  /// negative codes are sent as they are, tandem's own codes as -32603).
+  /// The answer for a handler's tandem::error: negative codes are sent as
+  /// they are (with their data), tandem's own codes as -32603.
   static rpc_error from(const error& e);
 
   int code() const noexcept { return code_; }
@@ -43,7 +54,7 @@ public:
 
   const char* what() const noexcept override { return message_.c_str(); }
 
-  error to_error() const { return error{code_, message_}; }
+  error to_error() const;
   operator error() const { return to_error(); }
 
   friend bool operator==(const rpc_error& a, const rpc_error& b) {

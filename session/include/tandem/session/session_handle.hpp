@@ -5,9 +5,11 @@
 #include <tandem/session/detail/session_messages.hpp>
 #include <tandem/session/pending_call.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace tandem::session {
@@ -43,9 +45,17 @@ public:
   pending_call<R> call(actor_base* self, std::string method, P&& params, duration timeout,
                        OnStream on_stream) const;
 
-  /// The same from outside actors: the result arrives in a oneshot.
+  /// The same from outside actors: the result arrives in a oneshot. A failed
+  /// call's error keeps the peer's data: `rpc_error{e}.data()`.
   template <class R = json, class P = json>
   oneshot_receiver<R> call(std::string method, P&& params, duration timeout = no_timeout) const;
+
+  /// A streaming call from outside actors: `on_stream(json)` runs for each
+  /// item, in order, on the session actor (never concurrently with itself;
+  /// guard what it shares with other threads), and every item's call
+  /// returns before the oneshot completes.
+  template <class R = json, class P = json, class OnStream>
+  oneshot_receiver<R> call(std::string method, P&& params, duration timeout, OnStream on_stream) const;
 
   /// A notification to the peer (no answer).
   template <class P = json>
@@ -130,6 +140,12 @@ pending_call<R> session_handle::call(actor_base* self, std::string method, P&& p
 
 template <class R, class P>
 oneshot_receiver<R> session_handle::call(std::string method, P&& params, duration timeout) const {
+  return call<R>(std::move(method), std::forward<P>(params), timeout, nullptr);
+}
+
+template <class R, class P, class OnStream>
+oneshot_receiver<R> session_handle::call(std::string method, P&& params, duration timeout,
+                                         OnStream on_stream) const {
   static_assert(!std::is_void_v<R>, "a oneshot carries a value: call<json> or call<unit> instead");
   auto [tx, rx] = make_oneshot<R>();
   auto p = to_params(std::forward<P>(params));
@@ -149,8 +165,12 @@ oneshot_receiver<R> session_handle::call(std::string method, P&& params, duratio
     else
       sender->fail(std::move(value).error_value());
   };
+  // Run by the session actor as items arrive, before `complete` (its answer).
+  tandem::detail::unique_function<void(json)> sink;
+  if constexpr (!std::is_same_v<OnStream, std::nullptr_t>)
+    sink = [fn = std::move(on_stream)](json item) mutable { fn(std::move(item)); };
   auto sent = tandem::send(actor_, detail::outgoing_call{next_id(), std::move(method), std::move(*p),
-                                                         timeout, std::move(complete), {}});
+                                                         timeout, std::move(complete), std::move(sink)});
   if (sent)
     sender->fail(sent); // the session had terminated
   return std::move(rx);
