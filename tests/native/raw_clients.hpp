@@ -158,6 +158,121 @@ private:
   boost::system::error_code error_;
 };
 
+/// A WebSocket peer that sends hand-made frames after Beast's handshake
+/// (fragments, control frames between them, protocol violations) and reads
+/// the server's frames as they are on the wire.
+class framed_ws {
+public:
+  struct frame {
+    std::uint8_t opcode;
+    bool fin;
+    std::string payload;
+  };
+
+  explicit framed_ws(std::uint16_t port, const std::string& path = "/rpc") : ws_(io_) {
+    ws_.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    ws_.handshake("127.0.0.1:" + std::to_string(port), path);
+  }
+
+  /// A client frame: masked unless told otherwise.
+  static std::string encode(std::uint8_t opcode, const std::string& payload, bool fin = true, bool masked = true) {
+    std::string f;
+    f.push_back(static_cast<char>((fin ? 0x80 : 0) | opcode));
+    unsigned char m = masked ? 0x80 : 0;
+    auto n = payload.size();
+    if (n < 126) {
+      f.push_back(static_cast<char>(m | n));
+    } else {
+      f.push_back(static_cast<char>(m | 126));
+      f.push_back(static_cast<char>(n >> 8));
+      f.push_back(static_cast<char>(n & 0xff));
+    }
+    const char key[4] = {'\x11', '\x5e', '\x7a', '\x02'};
+    if (masked)
+      f.append(key, 4);
+    for (std::size_t i = 0; i < n; ++i)
+      f.push_back(masked ? static_cast<char>(payload[i] ^ key[i % 4]) : payload[i]);
+    return f;
+  }
+
+  void send_raw(const std::string& bytes) { boost::asio::write(ws_.next_layer(), boost::asio::buffer(bytes)); }
+
+  /// The server's next frame; nothing on EOF, error or timeout.
+  std::optional<frame> read(std::chrono::milliseconds timeout = 5000ms) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (auto f = take())
+        return f;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        return std::nullopt;
+      pollfd p{ws_.next_layer().native_handle(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+        return std::nullopt;
+      char buf[4096];
+      auto n = ::recv(p.fd, buf, sizeof buf, 0);
+      if (n <= 0)
+        return std::nullopt;
+      in_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+  /// True when the server closes the TCP connection within the timeout.
+  bool eof(std::chrono::milliseconds timeout = 5000ms) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        return false;
+      pollfd p{ws_.next_layer().native_handle(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+        return false;
+      char buf[4096];
+      if (::recv(p.fd, buf, sizeof buf, 0) <= 0)
+        return true;
+    }
+  }
+
+private:
+  std::optional<frame> take() {
+    if (in_.size() < 2)
+      return std::nullopt;
+    auto b = [&](std::size_t i) { return static_cast<unsigned char>(in_[i]); };
+    std::size_t len = b(1) & 0x7f, head = 2;
+    if (len == 126) {
+      if (in_.size() < 4)
+        return std::nullopt;
+      len = (std::size_t{b(2)} << 8) | b(3);
+      head = 4;
+    } else if (len == 127) {
+      if (in_.size() < 10)
+        return std::nullopt;
+      len = 0;
+      for (std::size_t i = 2; i < 10; ++i)
+        len = (len << 8) | b(i);
+      head = 10;
+    }
+    if (b(1) & 0x80)
+      head += 4; // a masked server frame would be a server bug; the tests look at the bit
+    if (in_.size() < head + len)
+      return std::nullopt;
+    frame f{static_cast<std::uint8_t>(b(0) & 0x0f), (b(0) & 0x80) != 0, in_.substr(head, len)};
+    masked_ |= (b(1) & 0x80) != 0;
+    in_.erase(0, head + len);
+    return f;
+  }
+
+public:
+  /// True if any frame read so far was masked (a server must not mask).
+  bool saw_masked() const { return masked_; }
+
+private:
+  boost::asio::io_context io_;
+  boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
+  std::string in_;
+  bool masked_ = false;
+};
+
 /// One HTTP/1.1 request; the response (status and body) or nothing.
 inline std::optional<boost::beast::http::response<boost::beast::http::string_body>>
 http_request(std::uint16_t port, boost::beast::http::verb verb, const std::string& target) {

@@ -19,11 +19,13 @@
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 using namespace std::chrono_literals;
 using tandem_test::collector;
 using tandem_test::eventually;
 using tandem_test::flooder;
+using tandem_test::framed_ws;
 using tandem_test::raw_tcp;
 using tandem_test::raw_ws;
 namespace ts = tandem::session;
@@ -130,6 +132,73 @@ BOOST_AUTO_TEST_CASE(websocket_frames_are_text_messages) {
   w.send_text("line one\nline two"); // newlines are just bytes here
   BOOST_CHECK_EQUAL(w.read().value_or("<none>"), R"({"a":1})");
   BOOST_CHECK_EQUAL(w.read().value_or("<none>"), "line one\nline two");
+}
+
+BOOST_AUTO_TEST_CASE(websocket_fragments_with_pings_between_and_many_frames_in_one_write) {
+  echo_server s;
+  framed_ws w{s.server->websocket_port()};
+  // One write: a message in three fragments with a ping and a pong between
+  // them, then 20 whole messages.
+  std::string bytes = framed_ws::encode(0x1, "[\"a", false) + framed_ws::encode(0x9, "p1") +
+                      framed_ws::encode(0x0, "b", false) + framed_ws::encode(0xa, "ignored") +
+                      framed_ws::encode(0x0, "c\"]", true);
+  for (int i = 0; i < 20; ++i)
+    bytes += framed_ws::encode(0x1, std::to_string(i));
+  w.send_raw(bytes);
+  auto pong = w.read();
+  BOOST_REQUIRE(pong);
+  BOOST_CHECK_EQUAL(int{pong->opcode}, 0xa);
+  BOOST_CHECK_EQUAL(pong->payload, "p1");
+  auto whole = w.read();
+  BOOST_REQUIRE(whole);
+  BOOST_CHECK_EQUAL(int{whole->opcode}, 0x1);
+  BOOST_TEST(whole->fin);
+  BOOST_CHECK_EQUAL(whole->payload, "[\"abc\"]");
+  for (int i = 0; i < 20; ++i) {
+    auto f = w.read();
+    BOOST_REQUIRE(f);
+    BOOST_CHECK_EQUAL(f->payload, std::to_string(i));
+  }
+  BOOST_TEST(!w.saw_masked());
+  // The client closes: the server answers with the same code and ends TCP.
+  w.send_raw(framed_ws::encode(0x8, std::string("\x03\xe9", 2) + "bye"));
+  auto close = w.read();
+  BOOST_REQUIRE(close);
+  BOOST_CHECK_EQUAL(int{close->opcode}, 0x8);
+  BOOST_CHECK_EQUAL(close->payload, std::string("\x03\xe9", 2));
+  BOOST_TEST(w.eof());
+  BOOST_REQUIRE(eventually([&] { return s.closes->size() == 1; }));
+  BOOST_TEST(s.closes->items()[0].reason.message().find("peer closed") != std::string::npos);
+  s.check_alive();
+}
+
+BOOST_AUTO_TEST_CASE(websocket_protocol_violations_close_with_1002) {
+  echo_server s;
+  const std::vector<std::string> violations = {
+    framed_ws::encode(0x1, "unmasked", true, false),
+    framed_ws::encode(0x0, "a continuation of nothing"),
+    framed_ws::encode(0x1, "a", false) + framed_ws::encode(0x1, "b"),
+    framed_ws::encode(0x9, "a fragmented ping", false),
+    framed_ws::encode(0x5, "reserved opcode"),
+  };
+  for (const auto& v : violations) {
+    framed_ws w{s.server->websocket_port()};
+    w.send_raw(framed_ws::encode(0x1, "before"));
+    auto echo = w.read();
+    BOOST_REQUIRE(echo);
+    BOOST_CHECK_EQUAL(echo->payload, "before");
+    w.send_raw(v + framed_ws::encode(0x1, "after"));
+    auto close = w.read();
+    BOOST_REQUIRE(close);
+    BOOST_CHECK_EQUAL(int{close->opcode}, 0x8);
+    BOOST_REQUIRE_GE(close->payload.size(), 2u);
+    BOOST_CHECK_EQUAL((static_cast<unsigned char>(close->payload[0]) << 8) | static_cast<unsigned char>(close->payload[1]),
+                      1002);
+    BOOST_TEST(w.eof()); // nothing after the close frame; "after" never echoed
+  }
+  BOOST_REQUIRE(eventually([&] { return s.closes->size() == violations.size(); }));
+  BOOST_CHECK_EQUAL(s.frames->size(), violations.size()); // only the "before"s
+  s.check_alive();
 }
 
 BOOST_AUTO_TEST_CASE(tcp_frame_over_the_limit_gets_32600_and_a_close) {

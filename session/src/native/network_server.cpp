@@ -4,7 +4,7 @@
 #include "native/io_thread.hpp"
 #include "native/static_files.hpp"
 #include "native/tcp_connection.hpp"
-#include "native/websocket_connection.hpp"
+#include "native/websocket_server_connection.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -186,11 +186,10 @@ private:
   void upgrade(http::request<http::string_body> req) {
     upgraded_ = true;
     std::string peer = describe(stream_.socket(), "ws");
-    auto conn = std::make_shared<native::websocket_connection>(
-        server_->io, strand_, native::websocket_connection::stream_type{std::move(stream_)},
-        server_->options.limits, std::move(peer));
+    auto conn = std::make_shared<native::websocket_server_connection>(server_->io, strand_,
+                                                                      server_->options.limits, std::move(peer));
     auto server = server_;
-    conn->accept(std::move(req), [server, conn](bool ok) {
+    conn->accept(std::move(stream_), std::move(req), [server, conn](bool ok) {
       if (ok)
         server->adopt(conn);
     });

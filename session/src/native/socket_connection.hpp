@@ -72,6 +72,8 @@ protected:
 
   const strand_type& strand() const noexcept { return strand_; }
   bool closing() const noexcept { return closing_ || done_; }
+  /// Too many bytes queued out or frames not yet processed: read no more.
+  bool over_limits() const noexcept;
 
   std::shared_ptr<io_thread> io_;
   strand_type strand_;
@@ -84,7 +86,6 @@ private:
   void queue_deferred(std::string counted_frame);
   void finish(error reason);
   void maybe_resume_reading();
-  bool over_limits() const noexcept;
   std::size_t inbound_cap() const noexcept;
 
   connection_limits limits_;

@@ -18,18 +18,16 @@ namespace websocket = boost::beast::websocket;
 
 websocket_connection::websocket_connection(std::shared_ptr<io_thread> io, strand_type strand, stream_type ws,
                                            connection_limits limits, std::string peer)
-    : socket_connection(std::move(io), std::move(strand), limits, std::move(peer)),
-      ws_(std::move(ws)),
-      idle_timer_(this->strand_) {}
+    : socket_connection(std::move(io), std::move(strand), limits, std::move(peer)), ws_(std::move(ws)) {}
 
 void websocket_connection::configure(stream_type& ws, const connection_limits& limits, bool server) {
   auto timeouts = websocket::stream_base::timeout::suggested(server ? beast::role_type::server
                                                                     : beast::role_type::client);
   // Bounds the close handshake (and a stop) when the peer never answers.
   timeouts.handshake_timeout = std::chrono::seconds(5);
-  // A server's idle check is the connection's own (watch_idle): Beast's
-  // re-arms a timer at every message read (a timer syscall and a cancelled
-  // wait per message).
+  // A server's idle check is its connection's own
+  // (websocket_server_connection): Beast's re-arms a timer at every message
+  // read (a timer syscall and a cancelled wait per message).
   timeouts.idle_timeout = websocket::stream_base::none();
   timeouts.keep_alive_pings = false;
   ws.set_option(timeouts);
@@ -38,53 +36,6 @@ void websocket_connection::configure(stream_type& ws, const connection_limits& l
   ws.text(true);
   beast::get_lowest_layer(ws).expires_never(); // the websocket timeouts apply from here on
   beast::get_lowest_layer(ws).socket().set_option(asio::ip::tcp::no_delay{true});
-}
-
-void websocket_connection::accept(beast::http::request<beast::http::string_body> request,
-                                  std::function<void(bool)> on_open) {
-  configure(ws_, limits(), true);
-  auto self = std::static_pointer_cast<websocket_connection>(shared_from_this());
-  ws_.async_accept(request, asio::bind_executor(strand(), [self, on_open = std::move(on_open)](
-                                                              beast::error_code ec) {
-                     if (ec) {
-                       self->close_socket();
-                     } else {
-                       // Pings and pongs count as traffic too.
-                       self->ws_.control_callback(
-                           [raw = self.get()](websocket::frame_type, beast::string_view) { ++raw->activity_; });
-                       self->watch_idle();
-                     }
-                     on_open(!ec);
-                   }));
-}
-
-void websocket_connection::watch_idle() {
-  if (limits().idle_timeout <= std::chrono::milliseconds::zero() || closing())
-    return;
-  idle_timer_.expires_after(limits().idle_timeout / 2);
-  auto self = std::static_pointer_cast<websocket_connection>(shared_from_this());
-  idle_timer_.async_wait(asio::bind_executor(strand(), [self](beast::error_code ec) {
-    if (ec || self->closing())
-      return;
-    if (self->activity_ != self->activity_seen_) {
-      self->activity_seen_ = self->activity_;
-      self->pinged_ = false;
-    } else if (!self->pinged_) {
-      self->pinged_ = true;
-      if (!self->ping_in_flight_) { // Beast takes one ping at a time (it may wait behind a long write)
-        self->ping_in_flight_ = true;
-        self->ws_.async_ping({}, asio::bind_executor(self->strand(), [self](beast::error_code) {
-                               self->ping_in_flight_ = false;
-                             }));
-      }
-    } else {
-      self->fail(error{errc::receiver_down,
-                       self->peer() + " sent nothing for " +
-                           std::to_string(self->limits().idle_timeout.count()) + " ms (not even a pong)"});
-      return;
-    }
-    self->watch_idle();
-  }));
 }
 
 void websocket_connection::start_read() {
@@ -109,7 +60,6 @@ void websocket_connection::start_read() {
                                      "binary frame from " + self->peer() + " (closed with 1003)"});
       return;
     }
-    ++self->activity_;
     std::string frame = beast::buffers_to_string(self->in_.data());
     self->in_.clear();
     self->deliver(std::move(frame));
@@ -175,7 +125,6 @@ void websocket_connection::start_shutdown() {
 }
 
 void websocket_connection::close_socket() noexcept {
-  idle_timer_.cancel();
   beast::error_code ec;
   beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   beast::get_lowest_layer(ws_).socket().close(ec);
