@@ -185,15 +185,17 @@ std::size_t put_request(char* out, long id) {
 constexpr std::size_t max_request = 96;
 
 long number_after(std::string_view text, std::string_view key) {
+  // (Messages are built on failure only: the checks run once per call.)
   auto at = text.find(key);
-  bench::check(at != std::string_view::npos, "no " + std::string{key} + " in answer: " + std::string{text});
+  if (at == std::string_view::npos)
+    bench::fail("no " + std::string{key} + " in answer: " + std::string{text});
   const char* p = text.data() + at + key.size();
   const char* end = text.data() + text.size();
   while (p != end && *p == ' ')
     ++p;
   long v = 0;
-  auto r = std::from_chars(p, end, v);
-  bench::check(r.ec == std::errc{}, "not a number after " + std::string{key} + ": " + std::string{text});
+  if (std::from_chars(p, end, v).ec != std::errc{})
+    bench::fail("not a number after " + std::string{key} + ": " + std::string{text});
   return v;
 }
 
@@ -201,7 +203,8 @@ long number_after(std::string_view text, std::string_view key) {
 /// both servers answer `add` with a flat object.
 long scan_answer(std::string_view frame) {
   long id = number_after(frame, "\"id\":");
-  bench::check(number_after(frame, "\"result\":") == id + 1, "wrong result: " + std::string{frame});
+  if (number_after(frame, "\"result\":") != id + 1)
+    bench::fail("wrong result: " + std::string{frame});
   return id;
 }
 
@@ -306,7 +309,8 @@ struct lean_ws_transport {
         if (v.size() < 2)
           break;
         auto b0 = static_cast<unsigned char>(v[0]), b1 = static_cast<unsigned char>(v[1]);
-        bench::check(b0 == 0x81 && (b1 & 0x80) == 0, "not an unmasked single-frame text answer");
+        if (b0 != 0x81 || (b1 & 0x80) != 0)
+          bench::fail("not an unmasked single-frame text answer");
         std::size_t len = b1 & 0x7f, head = 2;
         if (len == 126) {
           if (v.size() < 4)
@@ -366,7 +370,8 @@ result drive_lean(Transport& t, long n, long concurrency) {
   t.flush();
   while (done < n) {
     t.read_answers([&](long id) {
-      bench::check(id >= 0 && id < next, "unknown id");
+      if (id < 0 || id >= next)
+        bench::fail("unknown id " + std::to_string(id));
       auto now = clock::now();
       r.latencies_us.push_back(std::chrono::duration<double, std::micro>(now - sent[static_cast<std::size_t>(id)]).count());
       ++done;
