@@ -23,7 +23,7 @@ rpc_error rpc_error::from(const error& e) {
 error rpc_error::to_error() const {
   if (!data_)
     return error{code_, message_};
-  return error{code_, message_, std::make_shared<const rpc_error_data>(*data_)};
+  return error{code_, message_, std::make_shared<rpc_error_data>(*data_)};
 }
 
 std::string to_string(const rpc_error& e) {

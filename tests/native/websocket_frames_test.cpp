@@ -7,7 +7,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -211,6 +213,58 @@ BOOST_AUTO_TEST_CASE(server_frames_are_unmasked_with_the_shortest_length) {
   BOOST_TEST(out.size() == 2u + 2u + 122u);
   BOOST_TEST(out.substr(0, 4) == std::string("\x88\x7c\x03\xe9", 4));
   BOOST_TEST(native::valid_utf8(out.substr(4)));
+}
+
+BOOST_AUTO_TEST_CASE(random_and_corrupted_frames_never_break_the_decoder) {
+  // Mostly well-formed frames of every kind, some bytes flipped, fed in random
+  // pieces: every message reported is valid UTF-8 within the limit, and
+  // nothing is reported after a close or a violation.
+  std::mt19937 rng{20261122};
+  auto pick = [&](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
+  const std::uint8_t opcodes[] = {0x0, 0x1, 0x1, 0x1, 0x2, 0x3, 0x8, 0x9, 0xa};
+  struct checker : native::ws_frame_handler {
+    bool ended = false;
+    bool reported_after_end = false;
+    bool bad_text = false;
+    std::size_t max = 0;
+    bool on_text(std::string m) override {
+      reported_after_end |= ended;
+      bad_text |= m.size() > max || !native::valid_utf8(m);
+      return true;
+    }
+    void on_ping(std::string_view) override { reported_after_end |= ended; }
+    void on_pong(std::string_view) override { reported_after_end |= ended; }
+    void on_close(std::uint16_t, std::string_view) override {
+      reported_after_end |= ended;
+      ended = true;
+    }
+    void on_violation(std::uint16_t, std::string) override {
+      reported_after_end |= ended;
+      ended = true;
+    }
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::string bytes;
+    for (auto frames = pick(6); frames > 0; --frames) {
+      std::string payload(pick(4) == 0 ? pick(400) : pick(40), 'x');
+      for (auto& c : payload)
+        c = pick(8) == 0 ? static_cast<char>(pick(256)) : static_cast<char>('a' + pick(26));
+      bytes += client_frame(opcodes[pick(sizeof opcodes)], payload, pick(4) != 0, pick(20) != 0);
+    }
+    for (auto flips = pick(3); flips > 0 && !bytes.empty(); --flips)
+      bytes[pick(static_cast<std::uint32_t>(bytes.size()))] ^= static_cast<char>(1u << pick(8));
+    checker c;
+    c.max = 256;
+    native::ws_frame_decoder d{c.max};
+    for (std::size_t at = 0; at < bytes.size();) {
+      auto n = std::min<std::size_t>(bytes.size() - at, 1 + pick(64));
+      d.feed(std::string_view{bytes}.substr(at, n), c);
+      at += n;
+    }
+    BOOST_TEST_REQUIRE(!c.reported_after_end);
+    BOOST_TEST_REQUIRE(!c.bad_text);
+    BOOST_TEST_REQUIRE(c.ended == d.finished());
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
