@@ -2,7 +2,6 @@
 #include <tandem/actors/actor_system.hpp>
 #include <tandem/actors/detail/request_table.hpp>
 #include <tandem/actors/stateful_actor.hpp>
-#include <tandem/runtime/detail/handoff.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -57,10 +56,6 @@ using deferred_call = detail::unique_function<void()>;
 namespace {
 
 const std::string empty_name;
-
-bool droppable(const detail::message& m) noexcept {
-  return m.kind == detail::message_kind::ordinary || m.kind == detail::message_kind::request;
-}
 
 detail::message* make_failure(detail::request_id id, error reason) {
   auto* f = new detail::message_of<error>(std::move(reason));
@@ -167,16 +162,10 @@ actor_base::owner_state& actor_base::owned() {
 
 // -- delivery ----------------------------------------------------------------
 
-error actor_base::deliver(actor_base* dest, detail::message* msg) {
-  switch (dest->mailbox_.push(msg, droppable(*msg))) {
+error actor_base::refused(actor_base* dest, detail::message* msg, push_result result) {
+  switch (result) {
     case push_result::accepted:
-      // The sender goes on sending: whoever it woke before must not wait
-      // for it in a hand-off slot that other threads cannot see.
-      detail::publish_handoff();
-      return {};
     case push_result::wake_reader:
-      dest->add_ref(); // handed over to the scheduler
-      dest->scheduler_->schedule(dest);
       return {};
     case push_result::closed:
       return bounce(msg, error{errc::receiver_down, describe(*dest) + " has terminated"});
@@ -344,7 +333,7 @@ error actor_base::take_quit_reason() {
 void actor_base::handle(detail::message& msg) {
   // Sends and requests, nearly every message, go straight to the behavior;
   // kept small so that it inlines into resume().
-  if (droppable(msg)) {
+  if (detail::droppable(msg)) {
     if (!behavior_ || !behavior_->invoke(*this, msg))
       handle_unexpected(msg);
     return;
@@ -400,7 +389,10 @@ void actor_base::handle_unexpected(detail::message& msg) {
 
 // -- running -----------------------------------------------------------------
 
-resume_result actor_base::resume(std::size_t budget) {
+// resume()'s body, inlined into both entry points: a loop backend calls
+// resume_then_release(), the pool resume(), and a call between them and this
+// would be one more per turn.
+[[gnu::always_inline]] inline resume_result actor_base::run_messages(std::size_t budget) {
   if (terminated_)
     return resume_result::done;
   // Timers armed by a handler reach the timer driver when it returns.
@@ -414,7 +406,7 @@ resume_result actor_base::resume(std::size_t budget) {
       return resume_result::done;
     }
     auto* raw = mailbox_.take_overflow();
-    while (raw != nullptr && droppable(*raw)) {
+    while (raw != nullptr && detail::droppable(*raw)) {
       drop_overflow(raw);
       raw = mailbox_.take_overflow();
     }
@@ -461,6 +453,17 @@ resume_result actor_base::resume(std::size_t budget) {
     }
   }
   return mailbox_.try_block() ? resume_result::awaiting : resume_result::resume_later;
+}
+
+resume_result actor_base::resume(std::size_t budget) {
+  return run_messages(budget);
+}
+
+resume_result actor_base::resume_then_release(std::size_t budget) {
+  auto result = run_messages(budget);
+  if (result != resume_result::resume_later)
+    release();
+  return result;
 }
 
 void actor_base::fail_with_exception(const char* what) {

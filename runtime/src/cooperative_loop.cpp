@@ -1,4 +1,5 @@
 #include <tandem/runtime/cooperative_loop.hpp>
+#include <tandem/runtime/detail/local_run_queue.hpp>
 #include <tandem/runtime/detail/monotonic_clock.hpp>
 #include <tandem/runtime/detail/small_object_pool.hpp>
 
@@ -9,16 +10,17 @@ namespace tandem {
 
 namespace {
 
-// The loop currently running on this thread: schedule() from inside a turn
-// skips the lock that cross-thread schedules need.
-thread_local const cooperative_loop* running_loop = nullptr;
-
+// Marks this loop as running a turn on this thread: schedule() from inside
+// the turn skips the lock that cross-thread schedules need, and the actor
+// layer queues woken actors without calling schedule() at all
+// (detail::schedule_on).
 struct running_scope {
-  const cooperative_loop* previous;
-  explicit running_scope(const cooperative_loop* loop) : previous(running_loop) {
-    running_loop = loop;
+  detail::local_run_queue previous;
+  running_scope(const cooperative_loop* loop, detail::job_queue& queue)
+      : previous(detail::this_thread_run_queue) {
+    detail::this_thread_run_queue = {loop, &queue};
   }
-  ~running_scope() { running_loop = previous; }
+  ~running_scope() { detail::this_thread_run_queue = previous; }
 };
 
 } // namespace
@@ -38,7 +40,7 @@ cooperative_loop::~cooperative_loop() {
 }
 
 void cooperative_loop::schedule(resumable* job) {
-  if (running_loop == this) {
+  if (detail::this_thread_run_queue.owner == this) {
     local_.push_back(job);
     return;
   }
@@ -86,10 +88,16 @@ void cooperative_loop::arm_timer(time_point deadline) {
   }
 }
 
-void cooperative_loop::fire_due_timers() {
+// Inlined into every loop below, as is run_turn(): a turn is often one
+// message, and in WebAssembly a call per turn costs more than the turn's own
+// bookkeeping (every live value is spilled around it).
+[[gnu::always_inline]] inline void cooperative_loop::fire_due_timers() {
   // The clock is read only while a timer is armed: no cost otherwise.
-  if (timers_ == nullptr || next_deadline() == time_point::max())
-    return;
+  if (timers_ != nullptr && next_deadline() != time_point::max())
+    expire_timers();
+}
+
+void cooperative_loop::expire_timers() {
   auto current = now();
   if (current < next_deadline())
     return;
@@ -110,7 +118,7 @@ void cooperative_loop::wait_for_work(time_point until) {
     remote_cv_.wait_until(lock, deadline, wake);
 }
 
-bool cooperative_loop::run_turn() {
+[[gnu::always_inline]] inline bool cooperative_loop::run_turn() {
   // Checked every turn so work from other threads cannot starve behind a
   // local ping-pong; the flag keeps the lock off the common path.
   if (remote_pending_.load(std::memory_order_acquire))
@@ -122,16 +130,9 @@ bool cooperative_loop::run_turn() {
     detail::flush_remote_frees();
     return false;
   }
-  running_scope scope{this};
-  switch (job->resume(opts_.throughput)) {
-    case resume_result::resume_later:
-      local_.push_back(job);
-      break;
-    case resume_result::awaiting:
-    case resume_result::done:
-      job->release();
-      break;
-  }
+  running_scope scope{this, local_};
+  if (job->resume_then_release(opts_.throughput) == resume_result::resume_later)
+    local_.push_back(job);
   return true;
 }
 
@@ -167,7 +168,8 @@ void cooperative_loop::run_until(const std::function<bool()>& done) {
   if (satisfied())
     return;
   for (;;) {
-    if (run_once()) {
+    fire_due_timers();
+    if (run_turn()) {
       if (waiters_notified_.load(std::memory_order_acquire) && satisfied())
         return;
       continue;

@@ -10,6 +10,8 @@
 #include <tandem/actors/response_promise.hpp>
 #include <tandem/actors/spawn_options.hpp>
 #include <tandem/mailbox/intrusive_mpsc.hpp>
+#include <tandem/runtime/detail/handoff.hpp>
+#include <tandem/runtime/detail/local_run_queue.hpp>
 #include <tandem/runtime/detail/unique_function.hpp>
 #include <tandem/runtime/expected.hpp>
 #include <tandem/runtime/resumable.hpp>
@@ -170,6 +172,7 @@ public:
   // -- resumable --------------------------------------------------------------
 
   resume_result resume(std::size_t budget) final;
+  resume_result resume_then_release(std::size_t budget) final;
   void add_ref() noexcept final { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept final {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
@@ -182,6 +185,8 @@ public:
   /// On failure the message is disposed of: a request is answered with the
   /// error, anything else dropped. Returns the error.
   static error deliver(actor_base* dest, detail::message* msg);
+  /// deliver()'s slow path: disposes of a message the mailbox did not take.
+  static error refused(actor_base* dest, detail::message* msg, push_result result);
 
   /// Queued messages, for tests and diagnostics.
   std::size_t mailbox_size() const noexcept { return mailbox_.size(); }
@@ -217,6 +222,7 @@ public:
 
 private:
   void install(behavior b);
+  resume_result run_messages(std::size_t budget);
   bool done_waiting() const noexcept;
   void handle(detail::message& msg);
   void handle_other(detail::message& msg);
@@ -269,6 +275,25 @@ public:
 private:
   friend class actor_system;
 };
+
+// Inline: every send comes here, and the common outcomes are a push and
+// perhaps a schedule. A call less per message matters most to WebAssembly,
+// where every live value is spilled around a call.
+inline error actor_base::deliver(actor_base* dest, detail::message* msg) {
+  auto result = dest->mailbox_.push(msg, detail::droppable(*msg));
+  if (result == push_result::accepted) {
+    // The sender goes on sending: whoever it woke before must not wait for it
+    // in a hand-off slot that other threads cannot see.
+    detail::publish_handoff();
+    return {};
+  }
+  if (result == push_result::wake_reader) {
+    dest->add_ref(); // handed over to the scheduler
+    detail::schedule_on(*dest->scheduler_, dest);
+    return {};
+  }
+  return refused(dest, msg, result);
+}
 
 inline void intrusive_ptr_add_ref(actor_base* p) noexcept { p->add_ref(); }
 inline void intrusive_ptr_release(actor_base* p) noexcept { p->release(); }

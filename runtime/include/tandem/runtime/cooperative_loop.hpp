@@ -73,6 +73,7 @@ private:
   bool run_turn();
   bool run_loop_until(time_point deadline);
   void fire_due_timers();
+  void expire_timers();
   void wait_for_work(time_point until);
 
   options opts_;

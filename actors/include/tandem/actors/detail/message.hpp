@@ -69,6 +69,11 @@ struct message : mpsc_link {
   }
 };
 
+/// Sends and requests: what a bounded mailbox may refuse or drop.
+inline bool droppable(const message& m) noexcept {
+  return m.kind == message_kind::ordinary || m.kind == message_kind::request;
+}
+
 template <class T>
 struct message_of final : message {
   template <class... Args>
