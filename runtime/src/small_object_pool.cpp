@@ -6,43 +6,29 @@
 #include <mutex>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
-#  define TANDEM_SMALL_OBJECT_POOL 0
-#elif defined(__has_feature)
-#  if __has_feature(address_sanitizer)
-#    define TANDEM_SMALL_OBJECT_POOL 0
-#  endif
-#endif
-#ifndef TANDEM_SMALL_OBJECT_POOL
-#  define TANDEM_SMALL_OBJECT_POOL 1
-#endif
-
 namespace tandem::detail {
 
 #if TANDEM_SMALL_OBJECT_POOL
 
 namespace {
 
-constexpr std::size_t granule = 16;
-constexpr std::size_t class_count = 16; // blocks of 16, 32, ..., 256 bytes
-constexpr std::size_t largest = granule * class_count;
-// Chunks are aligned to their size, so a block finds its chunk's header (and
-// so its owner) by masking its address.
-constexpr std::size_t chunk_size = 64 * 1024;
+constexpr std::size_t granule = pool_granule;
+constexpr std::size_t class_count = pool_size_classes;
+constexpr std::size_t largest = pool_largest;
+constexpr std::size_t chunk_size = pool_chunk_size;
 constexpr std::size_t chunk_header = 64;
 
-struct free_block {
-  free_block* next;
-};
+using free_block = pool_block;
 
 struct heap;
 
+// The first word is what the inline free_small() reads.
 struct chunk {
+  pool_free_lists* lists;
   heap* owner;
 };
 
 struct alignas(64) size_class {
-  free_block* local = nullptr; // owner only
   char* bump = nullptr;        // owner only: the rest of the current chunk
   char* end = nullptr;
   // Blocks other threads freed, pushed with a CAS; the owner takes all at once.
@@ -56,6 +42,7 @@ struct alignas(64) size_class {
 constexpr std::size_t slab_chunks = 16;
 
 struct heap {
+  pool_free_lists local; // owner only: the free list of each size class
   size_class classes[class_count];
   char* slab_next = nullptr; // owner only: the rest of the current slab
   char* slab_end = nullptr;
@@ -137,6 +124,7 @@ struct heap_owner {
     auto* h = this_heap;
     auto& g = global();
     this_heap = nullptr;
+    this_thread_free_lists = nullptr;
     heap_torn_down = true;
     if (h == nullptr)
       return;
@@ -162,6 +150,7 @@ heap* attach_heap() {
   if (h == nullptr)
     h = new heap;
   this_heap = h;
+  this_thread_free_lists = &h->local;
   return h;
 }
 
@@ -170,9 +159,9 @@ heap* attach_heap() {
 // through them: without this, each allocation would first wait for a cache
 // miss just to find the next block. The caller writes the block it got at
 // once, so that miss is paid anyway; the next one now overlaps with work.
-inline void prefetch_next(const size_class& c) noexcept {
-  if (c.local != nullptr)
-    __builtin_prefetch(c.local, 1);
+inline void prefetch_next(const free_block* next) noexcept {
+  if (next != nullptr)
+    __builtin_prefetch(next, 1);
 }
 
 void* refill(heap* h, size_class& c, std::size_t block) {
@@ -186,6 +175,7 @@ void* refill(heap* h, size_class& c, std::size_t block) {
   void* mem = h->slab_next;
   h->slab_next += chunk_size;
   auto* ch = static_cast<chunk*>(mem);
+  ch->lists = &h->local;
   ch->owner = h;
   c.bump = static_cast<char*>(mem) + chunk_header;
   c.end = static_cast<char*>(mem) + chunk_size;
@@ -196,17 +186,18 @@ void* refill(heap* h, size_class& c, std::size_t block) {
 
 void* allocate_from(heap* h, std::size_t index) {
   auto& c = h->classes[index];
-  if (auto* b = c.local) {
-    c.local = b->next;
-    prefetch_next(c);
+  auto*& local = h->local.head[index];
+  if (auto* b = local) {
+    local = b->next;
+    prefetch_next(local);
     return b;
   }
   if (c.remote.load(std::memory_order_relaxed) != nullptr) {
     // acquire: pairs with the release push, so the freeing thread's last
     // writes to these blocks happen before they are reused here.
     if (auto* b = c.remote.exchange(nullptr, std::memory_order_acquire)) {
-      c.local = b->next;
-      prefetch_next(c);
+      local = b->next;
+      prefetch_next(local);
       return b;
     }
   }
@@ -219,7 +210,9 @@ void* allocate_from(heap* h, std::size_t index) {
   return refill(h, c, block);
 }
 
-void* allocate_slow(std::size_t size) {
+} // namespace
+
+void* allocate_small_slow(std::size_t size) {
   if (size > largest)
     return ::operator new(size);
   auto index = (size - 1) / granule;
@@ -234,22 +227,7 @@ void* allocate_slow(std::size_t size) {
   return allocate_from(h, index);
 }
 
-} // namespace
-
-void* allocate_small(std::size_t size) {
-  // The common case inline: this thread's free list has a block.
-  if (auto* h = this_heap; h != nullptr && size <= largest) {
-    auto& c = h->classes[(size - 1) / granule];
-    if (auto* b = c.local) {
-      c.local = b->next;
-      prefetch_next(c);
-      return b;
-    }
-  }
-  return allocate_slow(size);
-}
-
-void free_small(void* p, std::size_t size) noexcept {
+void free_small_slow(void* p, std::size_t size) noexcept {
   if (p == nullptr)
     return;
   if (size > largest) {
@@ -262,8 +240,8 @@ void free_small(void* p, std::size_t size) noexcept {
   auto index = (size - 1) / granule;
   auto& c = owner->classes[index];
   if (owner == this_heap) {
-    b->next = c.local;
-    c.local = b;
+    b->next = owner->local.head[index];
+    owner->local.head[index] = b;
     return;
   }
   if (pending_torn_down) {
@@ -317,11 +295,11 @@ bool small_object_pool_enabled() noexcept {
   return false;
 }
 
-void* allocate_small(std::size_t size) {
+void* allocate_small_slow(std::size_t size) {
   return ::operator new(size);
 }
 
-void free_small(void* p, std::size_t) noexcept {
+void free_small_slow(void* p, std::size_t) noexcept {
   ::operator delete(p);
 }
 

@@ -1,8 +1,49 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+
+// Under AddressSanitizer the pool is off, so that the sanitizer sees every
+// object's lifetime.
+#if defined(__SANITIZE_ADDRESS__)
+#  define TANDEM_SMALL_OBJECT_POOL 0
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define TANDEM_SMALL_OBJECT_POOL 0
+#  endif
+#endif
+#ifndef TANDEM_SMALL_OBJECT_POOL
+#  define TANDEM_SMALL_OBJECT_POOL 1
+#endif
 
 namespace tandem::detail {
+
+// The pool's layout, for the inline fast paths below.
+inline constexpr std::size_t pool_granule = 16;
+inline constexpr std::size_t pool_size_classes = 16; // blocks of 16, 32, ..., 256 bytes
+inline constexpr std::size_t pool_largest = pool_granule * pool_size_classes;
+/// Chunks are aligned to their size, so a block finds its chunk's header
+/// (which names the owner's free lists) by masking its address.
+inline constexpr std::size_t pool_chunk_size = 64 * 1024;
+
+struct pool_block {
+  pool_block* next;
+};
+
+/// A thread's private free lists, one per size class: touched by the owner
+/// only. The first member of the thread's pool.
+struct pool_free_lists {
+  pool_block* head[pool_size_classes] = {};
+};
+
+/// The calling thread's free lists; null until it first allocates (and
+/// after its pool was handed on at thread exit).
+inline constinit thread_local pool_free_lists* this_thread_free_lists = nullptr;
+
+/// What the inline paths fall back to: refills, other threads' blocks, sizes
+/// beyond the largest class.
+void* allocate_small_slow(std::size_t size);
+void free_small_slow(void* p, std::size_t size) noexcept;
 
 /// Memory for the runtime's small, short-lived objects: messages and timer
 /// entries.
@@ -25,8 +66,45 @@ namespace tandem::detail {
 /// thread that exits goes to the next thread that starts allocating. Under
 /// AddressSanitizer the pool is off (plain new/delete), so the sanitizer
 /// still sees every object's lifetime.
-void* allocate_small(std::size_t size);
-void free_small(void* p, std::size_t size) noexcept;
+///
+/// A message is made and freed per send, so the common case of each -- this
+/// thread's free list has a block; the block is this thread's own -- is
+/// inline and costs no call. (In WebAssembly a call costs several times what
+/// it costs natively: every live value is spilled around it.)
+inline void* allocate_small(std::size_t size) {
+#if TANDEM_SMALL_OBJECT_POOL
+  if (auto* lists = this_thread_free_lists; lists != nullptr && size <= pool_largest) {
+    auto*& head = lists->head[(size - 1) / pool_granule];
+    if (auto* b = head) {
+      head = b->next;
+      // Freed blocks are cold (last written by another core, often) and the
+      // list is linked through them: fetch the next one while this one is
+      // put to use.
+      if (head != nullptr)
+        __builtin_prefetch(head, 1);
+      return b;
+    }
+  }
+#endif
+  return allocate_small_slow(size);
+}
+
+inline void free_small(void* p, std::size_t size) noexcept {
+#if TANDEM_SMALL_OBJECT_POOL
+  if (p != nullptr && size <= pool_largest) {
+    auto* owner = *reinterpret_cast<pool_free_lists* const*>(reinterpret_cast<std::uintptr_t>(p)
+                                                             & ~(pool_chunk_size - 1));
+    if (owner == this_thread_free_lists) {
+      auto*& head = owner->head[(size - 1) / pool_granule];
+      auto* b = static_cast<pool_block*>(p);
+      b->next = head;
+      head = b;
+      return;
+    }
+  }
+#endif
+  free_small_slow(p, size);
+}
 
 /// Blocks freed for another thread's pool are handed back in chains of 32
 /// (one CAS each), not one by one. Until its chain fills, a block waits on
