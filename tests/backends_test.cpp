@@ -191,6 +191,70 @@ BOOST_AUTO_TEST_CASE(cooperative_loop_accepts_work_and_stop_from_other_threads) 
   BOOST_CHECK_EQUAL(handled.load(), 100);
 }
 
+namespace {
+
+// Not an actor: a resumable that needs `turns` turns, counting what the loop
+// does with it.
+class countdown final : public tandem::resumable {
+public:
+  explicit countdown(int turns) : left_(turns) {}
+  tandem::resume_result resume(std::size_t) override {
+    ++resumes;
+    return --left_ > 0 ? tandem::resume_result::resume_later : tandem::resume_result::done;
+  }
+  void add_ref() noexcept override { ++refs; }
+  void release() noexcept override { --refs; }
+
+  int resumes = 0;
+  int refs = 1;
+
+private:
+  int left_;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(cooperative_loop_releases_a_plain_resumable_once_it_is_done) {
+  tandem::cooperative_loop loop;
+  countdown job{3};
+  loop.schedule(&job); // takes over the one reference
+  BOOST_CHECK(loop.run_once());
+  BOOST_CHECK_EQUAL(job.resumes, 1);
+  BOOST_CHECK_EQUAL(job.refs, 1); // resume_later: still queued, still held
+  BOOST_CHECK_EQUAL(loop.run_until_idle(), 2u);
+  BOOST_CHECK_EQUAL(job.resumes, 3);
+  BOOST_CHECK_EQUAL(job.refs, 0); // done: the loop's reference dropped, once
+  BOOST_CHECK(!loop.run_once());
+}
+
+BOOST_AUTO_TEST_CASE(an_actor_woken_from_another_loops_turn_runs_on_its_own_loop) {
+  // Two loops on one thread: a send from a turn of `first` to an actor of
+  // `second` must be queued on `second` (and wake its host), not taken for a
+  // local wake-up of the loop that is running.
+  tandem::cooperative_loop first;
+  tandem::cooperative_loop second;
+  int second_wakeups = 0;
+  second.set_wakeup([&second_wakeups] { ++second_wakeups; });
+  tandem::actor_system first_sys{first};
+  tandem::actor_system second_sys{second};
+  int handled_by_b = 0;
+  auto b = second_sys.spawn([&handled_by_b] {
+    return tandem::behavior{[&handled_by_b](int) { ++handled_by_b; }};
+  });
+  auto a = first_sys.spawn([b](tandem::actor_base* self) {
+    return tandem::behavior{[self, b](int x) { self->send(b, x); }};
+  });
+  second.run_until_idle();
+  second_wakeups = 0;
+  tandem::send(a, 1);
+  BOOST_CHECK_EQUAL(first.run_until_idle(), 1u);
+  BOOST_CHECK_EQUAL(handled_by_b, 0);
+  BOOST_CHECK_EQUAL(second.runnable(), 1u);
+  BOOST_CHECK_EQUAL(second_wakeups, 1);
+  BOOST_CHECK_EQUAL(second.run_until_idle(), 1u);
+  BOOST_CHECK_EQUAL(handled_by_b, 1);
+}
+
 BOOST_AUTO_TEST_CASE(caf_pool_worker_count_is_configurable) {
   tandem::caf_pool two{tandem::caf_pool::options{2, 50}};
   BOOST_CHECK_EQUAL(two.workers(), 2u);
