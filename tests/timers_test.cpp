@@ -234,6 +234,67 @@ BOOST_AUTO_TEST_CASE(a_timer_armed_and_cancelled_in_one_handler_is_gone_at_once)
   BOOST_CHECK_EQUAL(sys.timers().pending(), 0u);
 }
 
+namespace {
+
+// A clock that moves on by 1 us at every read, and counts the reads: what a
+// real clock does between the arms of one handler.
+struct stepping_clock final : tandem::scheduler {
+  mutable int reads = 0;
+  mutable tandem::time_point at{std::chrono::seconds{1}};
+  tandem::time_point now() const override {
+    ++reads;
+    return at += 1us;
+  }
+  void schedule(tandem::resumable*) override {}
+  void run_until(const std::function<bool()>&) override {}
+  void notify_waiters() override {}
+  void set_timer_handler(tandem::timer_handler*) override {}
+  void arm_timer(tandem::time_point) override {}
+};
+
+} // namespace
+
+// Inside a handler (an open timer batch) the delays of all the timers it arms
+// count from one clock read, taken after the last arm: each deadline is at
+// least its call's now() + delay, never earlier. Outside, each arm reads the
+// clock at the call.
+BOOST_AUTO_TEST_CASE(timers_armed_in_a_handler_share_one_clock_read_after_their_calls) {
+  stepping_clock clock;
+  tandem::timer_service timers{clock};
+  int destroyed = 0;
+  std::vector<tandem::timer_entry*> entries;
+  std::vector<tandem::timer_handle> handles;
+  std::vector<tandem::time_point> called_at;
+  int reads_before = 0;
+  int reads_inside = 0;
+  {
+    tandem::detail::timer_batch handler;
+    reads_before = clock.reads;
+    for (int i = 0; i < 10; ++i) {
+      called_at.push_back(clock.at); // what now() read just before this call returned
+      entries.push_back(new counted_entry({}, destroyed));
+      handles.push_back(timers.arm_after(entries.back(), std::chrono::milliseconds{i}));
+      clock.at += 5us; // the handler works on between its arms
+    }
+    reads_inside = clock.reads - reads_before;
+  }
+  BOOST_CHECK_EQUAL(reads_inside, 0);
+  BOOST_CHECK_EQUAL(clock.reads - reads_before, 1); // one read when the batch was handed over
+  auto read_at = clock.at;
+  for (int i = 0; i < 10; ++i) {
+    BOOST_CHECK(entries[i]->deadline == read_at + std::chrono::milliseconds{i});
+    BOOST_CHECK(entries[i]->deadline > called_at[i] + std::chrono::milliseconds{i});
+  }
+  BOOST_CHECK_EQUAL(timers.pending(), 10u);
+
+  auto before = clock.reads;
+  auto* outside = new counted_entry({}, destroyed);
+  auto h = timers.arm_after(outside, 3ms);
+  BOOST_CHECK_EQUAL(clock.reads - before, 1);
+  BOOST_CHECK(outside->deadline == clock.at + 3ms);
+  BOOST_CHECK(h.cancel());
+}
+
 // Timers armed in handlers wait on their thread until the handler returns;
 // equal deadlines still fire in arming order -- across handlers, arms from
 // outside any actor, more timers than one batch holds, and cancels in between.

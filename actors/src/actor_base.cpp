@@ -69,8 +69,8 @@ detail::message* make_failure(detail::request_id id, error reason) {
 // would be two allocations wasted per request.
 class request_timeout final : public timer_entry {
 public:
-  request_timeout(time_point at, actor_base* requester, detail::request_id id, duration after)
-      : timer_entry(at), requester_(requester), id_(id), after_(after) {}
+  request_timeout(actor_base* requester, detail::request_id id, duration after)
+      : requester_(requester), id_(id), after_(after) {}
 
   time_point fire(time_point) override {
     auto text = "no response within " + std::to_string(after_.count() / 1000000) + " ms";
@@ -215,14 +215,14 @@ void actor_base::await_response(detail::request_id id,
   owned().pending[id].continuation = std::move(continuation);
 }
 
-timer_handle actor_base::arm_timer(timer_entry* entry) {
-  return system_->timers().arm(entry);
+timer_handle actor_base::arm_timer_after(timer_entry* entry, duration delay) {
+  return system_->timers().arm_after(entry, delay);
 }
 
 timer_handle actor_base::run_later(duration delay, detail::unique_function<void()> fn) {
-  return arm_timer(new detail::delayed_value<deferred_call>(now() + delay, this,
-                                                           detail::message_kind::call,
-                                                           std::move(fn)));
+  return arm_timer_after(
+    new detail::delayed_value<deferred_call>(this, detail::message_kind::call, std::move(fn)),
+    delay);
 }
 
 void actor_base::start_idle_timeout(duration after,
@@ -264,7 +264,7 @@ void actor_base::arm_idle_check() {
 void actor_base::arm_request_timeout(detail::request_id id, duration timeout) {
   if (terminated_)
     return;
-  owned().pending[id].timeout = arm_timer(new request_timeout(now() + timeout, this, id, timeout));
+  owned().pending[id].timeout = arm_timer_after(new request_timeout(this, id, timeout), timeout);
 }
 
 void actor_base::register_promise(const std::shared_ptr<detail::promise_state>& state) {

@@ -18,6 +18,7 @@ struct deferred_arms {
   static constexpr std::uint32_t capacity = 256;
   std::uint32_t depth = 0; // open timer_batch scopes
   std::uint32_t count = 0; // slots used
+  std::uint32_t relative = 0; // nonzero: some entry was armed by delay (deadline = the delay)
   struct timer_core* core = nullptr; // the service of every entry in the batch
   timer_entry* entries[capacity] = {};
 };
@@ -111,6 +112,17 @@ struct timer_core {
     d.count = 0;
     timer_core& core = *d.core;
     auto earliest = time_point::max().time_since_epoch().count();
+    // One clock read for the batch, after every arm in it: a relative
+    // entry's deadline is then never earlier than its call's now() + delay.
+    if (d.relative != 0) {
+      d.relative = 0;
+      auto now = core.backend.now();
+      for (std::uint32_t i = 0; i < n; ++i)
+        if (timer_entry* e = d.entries[i]; e != nullptr && e->relative_) {
+          e->relative_ = false;
+          e->deadline = now + e->deadline.time_since_epoch();
+        }
+    }
     {
       std::lock_guard<std::mutex> guard{core.driver};
       // Entries armed earlier outside a handler go first: equal deadlines fire
@@ -244,6 +256,7 @@ timer_handle timer_service::arm(timer_entry* entry) {
     d.core = core_.get();
     entry->seq = d.count;
     d.entries[d.count++] = entry;
+    d.relative |= entry->relative_ ? 1u : 0u;
     return handle;
   }
   auto deadline = entry->deadline;
@@ -254,6 +267,27 @@ timer_handle timer_service::arm(timer_entry* entry) {
   if (core_->lower_announced(deadline.time_since_epoch().count()))
     backend_.arm_timer(deadline); // only a new earliest deadline wakes the driver
   return handle;
+}
+
+timer_handle timer_service::arm_after(timer_entry* entry, duration delay) {
+  auto& d = detail::deferred;
+  auto* core = core_.get();
+  if (d.depth == 0 || d.count == d.capacity || (d.count != 0 && d.core != core)) {
+    entry->deadline = backend_.now() + delay;
+    return arm(entry); // outside a handler, or a batch to hand over first
+  }
+  // The common case -- a handler arming a timeout -- inline: into the batch
+  // (a closed service is found when the batch is handed over).
+  entry->core_ = core;
+  entry->refs_.store(2, std::memory_order_relaxed); // the service's and the handle's
+  entry->state_.store(timer_entry::queued, std::memory_order_relaxed);
+  entry->deadline = time_point{delay};
+  entry->relative_ = true;
+  entry->seq = d.count;
+  d.core = core;
+  d.relative = 1;
+  d.entries[d.count++] = entry;
+  return timer_handle{entry};
 }
 
 std::size_t timer_service::pending() const {

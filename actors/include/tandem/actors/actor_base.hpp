@@ -215,8 +215,9 @@ public:
   /// Sends an error to this actor's own mailbox as the answer to request id.
   void fail_request_locally(detail::request_id id, error reason);
 
-  /// Arms a timer entry on the system's timer service.
-  timer_handle arm_timer(timer_entry* entry);
+  /// Arms a timer entry on the system's timer service, to fire `delay` from
+  /// now (timer_service::arm_after: one clock read per handler).
+  timer_handle arm_timer_after(timer_entry* entry, duration delay);
   void start_idle_timeout(duration after, detail::unique_function<detail::message*()> make);
   void arm_request_timeout(detail::request_id id, duration timeout);
 

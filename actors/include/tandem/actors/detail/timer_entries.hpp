@@ -18,8 +18,8 @@ template <class T>
 class delayed_value final : public timer_entry {
 public:
   template <class U>
-  delayed_value(time_point at, actor_base* target, message_kind kind, U&& value)
-      : timer_entry(at), target_(target), kind_(kind), value_(std::forward<U>(value)) {}
+  delayed_value(actor_base* target, message_kind kind, U&& value)
+      : target_(target), kind_(kind), value_(std::forward<U>(value)) {}
 
   time_point fire(time_point) override {
     auto* m = make_message(std::move(*value_));
@@ -44,10 +44,8 @@ private:
 template <class T>
 class periodic_message final : public timer_entry {
 public:
-  periodic_message(time_point first, duration period, missed_tick_policy policy,
-                   actor_base* target, T value)
-      : timer_entry(first), period_(period), policy_(policy), target_(target),
-        value_(std::move(value)) {
+  periodic_message(duration period, missed_tick_policy policy, actor_base* target, T value)
+      : period_(period), policy_(policy), target_(target), value_(std::move(value)) {
     set_periodic();
   }
 
@@ -97,8 +95,9 @@ timer_handle delayed_send(const Dest& dest, duration delay, T&& msg) {
   auto* target = detail::cell_of(dest);
   if (target == nullptr)
     return {};
-  return target->arm_timer(new detail::delayed_value<std::decay_t<T>>(
-    target->now() + delay, target, detail::message_kind::ordinary, std::forward<T>(msg)));
+  return target->arm_timer_after(new detail::delayed_value<std::decay_t<T>>(
+                                   target, detail::message_kind::ordinary, std::forward<T>(msg)),
+                                 delay);
 }
 
 template <class Dest, class T>
@@ -113,8 +112,8 @@ timer_handle actor_base::send_periodically(const Dest& dest, duration period, T 
   auto* target = detail::cell_of(dest);
   if (target == nullptr || period <= duration::zero())
     return {};
-  return arm_timer(new detail::periodic_message<std::decay_t<T>>(
-    now() + period, period, policy, target, std::move(msg)));
+  return arm_timer_after(
+    new detail::periodic_message<std::decay_t<T>>(period, policy, target, std::move(msg)), period);
 }
 
 } // namespace tandem
