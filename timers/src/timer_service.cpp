@@ -151,6 +151,13 @@ struct timer_core {
       core.backend.arm_timer(time_point{duration{earliest}});
   }
 
+  /// Appends `e` (queued; the service's reference) to this thread's batch.
+  static void join_batch(deferred_arms& d, timer_core* core, timer_entry* e) noexcept {
+    d.core = core;
+    e->seq = d.count;
+    d.entries[d.count++] = e;
+  }
+
   /// A cancel() that won over a timer still waiting in this thread's batch:
   /// drops it from there, so its memory is free (and reused) at once.
   static void forget(timer_entry* e) noexcept {
@@ -253,10 +260,7 @@ timer_handle timer_service::arm(timer_entry* entry) {
   if (d.depth != 0) {
     if (d.count == d.capacity || (d.count != 0 && d.core != core_.get()))
       detail::timer_core::publish(d);
-    d.core = core_.get();
-    entry->seq = d.count;
-    d.entries[d.count++] = entry;
-    d.relative |= entry->relative_ ? 1u : 0u;
+    detail::timer_core::join_batch(d, core_.get(), entry);
     return handle;
   }
   auto deadline = entry->deadline;
@@ -283,10 +287,8 @@ timer_handle timer_service::arm_after(timer_entry* entry, duration delay) {
   entry->state_.store(timer_entry::queued, std::memory_order_relaxed);
   entry->deadline = time_point{delay};
   entry->relative_ = true;
-  entry->seq = d.count;
-  d.core = core;
   d.relative = 1;
-  d.entries[d.count++] = entry;
+  detail::timer_core::join_batch(d, core, entry);
   return timer_handle{entry};
 }
 
