@@ -9,24 +9,6 @@ namespace detail {
 
 struct timer_core;
 
-namespace {
-
-// The timers armed on this thread inside an open timer_batch, in arming
-// order; a slot is null once its timer was cancelled here. Trivial to
-// construct and destroy (no allocation, nothing to free at thread exit).
-struct deferred_arms {
-  static constexpr std::uint32_t capacity = 256;
-  std::uint32_t depth = 0; // open timer_batch scopes
-  std::uint32_t count = 0; // slots used
-  std::uint32_t relative = 0; // nonzero: some entry was armed by delay (deadline = the delay)
-  struct timer_core* core = nullptr; // the service of every entry in the batch
-  timer_entry* entries[capacity] = {};
-};
-
-constinit thread_local deferred_arms deferred;
-
-} // namespace
-
 // The lock-free front (inbox, announced deadline) that arming and cancelling
 // threads touch, and the wheel behind it, under `driver`: the expiring thread
 // (the "driver": a timer thread natively, the loop on the other backends)
@@ -161,7 +143,7 @@ struct timer_core {
   /// A cancel() that won over a timer still waiting in this thread's batch:
   /// drops it from there, so its memory is free (and reused) at once.
   static void forget(timer_entry* e) noexcept {
-    auto& d = deferred;
+    auto& d = this_thread_arms;
     auto i = e->seq;
     if (i < d.count && d.entries[i] == e) {
       d.entries[i] = nullptr;
@@ -170,15 +152,8 @@ struct timer_core {
   }
 };
 
-timer_batch::timer_batch() noexcept { ++deferred.depth; }
-
-timer_batch::~timer_batch() {
-  if (--deferred.depth == 0)
-    timer_core::publish(deferred);
-}
-
-void timer_batch::publish() noexcept {
-  timer_core::publish(deferred);
+void timer_batch::publish_waiting() noexcept {
+  timer_core::publish(this_thread_arms);
 }
 
 } // namespace detail
@@ -256,7 +231,7 @@ timer_handle timer_service::arm(timer_entry* entry) {
     return handle;
   }
   entry->state_.store(timer_entry::queued, std::memory_order_relaxed);
-  auto& d = detail::deferred;
+  auto& d = detail::this_thread_arms;
   if (d.depth != 0) {
     if (d.count == d.capacity || (d.count != 0 && d.core != core_.get()))
       detail::timer_core::publish(d);
@@ -274,7 +249,7 @@ timer_handle timer_service::arm(timer_entry* entry) {
 }
 
 timer_handle timer_service::arm_after(timer_entry* entry, duration delay) {
-  auto& d = detail::deferred;
+  auto& d = detail::this_thread_arms;
   auto* core = core_.get();
   if (d.depth == 0 || d.count == d.capacity || (d.count != 0 && d.core != core)) {
     entry->deadline = backend_.now() + delay;
@@ -293,8 +268,8 @@ timer_handle timer_service::arm_after(timer_entry* entry, duration delay) {
 }
 
 std::size_t timer_service::pending() const {
-  if (detail::deferred.core == core_.get())
-    detail::timer_core::publish(detail::deferred);
+  if (detail::this_thread_arms.core == core_.get())
+    detail::timer_core::publish(detail::this_thread_arms);
   std::lock_guard<std::mutex> guard{core_->driver};
   core_->drain_locked();
   std::lock_guard<std::mutex> round{core_->firing_round};

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -13,8 +14,28 @@ namespace tandem {
 
 class timer_service;
 
+class timer_entry;
+
 namespace detail {
 struct timer_core;
+
+/// The timers armed on this thread inside an open timer_batch, in arming
+/// order; a slot is null once its timer was cancelled here. Trivial to
+/// construct and destroy (no allocation, nothing to free at thread exit).
+struct deferred_arms {
+  static constexpr std::uint32_t capacity = 256;
+  std::uint32_t depth = 0; // open timer_batch scopes
+  std::uint32_t count = 0; // slots used
+  std::uint32_t relative = 0; // nonzero: some entry was armed by delay (deadline = the delay)
+  timer_core* core = nullptr; // the service of every entry in the batch
+  timer_entry* entries[capacity] = {};
+};
+
+/// This thread's batch. In the header so that the batch's scope and
+/// publish() are inline: every handler opens and publishes one, and most arm
+/// nothing -- in WebAssembly, where a call spills every live value, the three
+/// calls that cost were a tenth of a message between two actors.
+inline constinit thread_local deferred_arms this_thread_arms;
 
 /// While one is open on a thread (an actor's turn opens one), timers armed on
 /// that thread wait there and reach their service's wheel when publish() is
@@ -29,13 +50,23 @@ struct timer_core;
 /// from one clock read taken when the batch is handed over (see there).
 class timer_batch {
 public:
-  timer_batch() noexcept;
-  ~timer_batch();
+  timer_batch() noexcept { ++this_thread_arms.depth; }
+  ~timer_batch() {
+    if (--this_thread_arms.depth == 0)
+      publish();
+  }
   timer_batch(const timer_batch&) = delete;
   timer_batch& operator=(const timer_batch&) = delete;
 
-  /// Hands this thread's waiting timers to their wheel. Cheap when none wait.
-  static void publish() noexcept;
+  /// Hands this thread's waiting timers to their wheel. No call when none
+  /// wait.
+  static void publish() noexcept {
+    if (this_thread_arms.count != 0)
+      publish_waiting();
+  }
+
+private:
+  static void publish_waiting() noexcept;
 };
 } // namespace detail
 
