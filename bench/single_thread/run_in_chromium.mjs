@@ -7,6 +7,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +47,29 @@ const context = await chromium.launchPersistentContext(profile, {
          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 let failed = false;
+
+// Under `chrt -f 50 bench/run-wasm` every Chromium process inherits the
+// real-time class. Closing the browser at that priority has hung the machine:
+// Chromium's zygote, reaping its children, spun in the kernel (wait4 ->
+// shrink_dcache_parent) on a /proc entry that a normal-priority task held and
+// could not release, with both cores taken by real-time threads. The timing
+// is over by then: leave the real-time class before closing.
+function leaveRealTimePriority(profileDir) {
+  if (os.platform() !== 'linux') return;
+  let pids = [];
+  try {
+    pids = execFileSync('pgrep', ['-f', profileDir], { encoding: 'utf8' }).split('\n');
+  } catch {
+    // none found
+  }
+  for (const pid of [...pids.filter(Boolean), String(process.pid)]) {
+    try {
+      execFileSync('chrt', ['-a', '-o', '-p', '0', pid], { stdio: 'ignore' });
+    } catch {
+      // gone already
+    }
+  }
+}
 try {
   const tab = context.pages()[0] || await context.newPage();
   const finished = new Promise((resolve) => {
@@ -61,6 +85,7 @@ try {
   await tab.goto(`http://127.0.0.1:${server.address().port}/`);
   await finished;
 } finally {
+  leaveRealTimePriority(profile);
   await context.close();
   server.close();
   fs.rmSync(profile, { recursive: true, force: true });
