@@ -162,6 +162,10 @@ actor_base::owner_state& actor_base::owned() {
 
 // -- delivery ----------------------------------------------------------------
 
+error detail::empty_handle_send() {
+  return error{errc::invalid_argument, "send to an empty actor handle"};
+}
+
 error actor_base::refused(actor_base* dest, detail::message* msg, push_result result) {
   switch (result) {
     case push_result::accepted:
