@@ -14,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -605,6 +606,107 @@ BOOST_AUTO_TEST_CASE(stop_fails_the_calls_in_flight_and_returns_with_timers_arme
   BOOST_TEST(!r->has_value());
   BOOST_TEST(f->pr->cancelled.load() == 1); // the session's end cancelled "wait"
   f.reset();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+/// User + system CPU time of this process (all threads) so far.
+std::chrono::microseconds process_cpu() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto us = [](const timeval& t) { return std::chrono::seconds{t.tv_sec} + std::chrono::microseconds{t.tv_usec}; };
+  return std::chrono::duration_cast<std::chrono::microseconds>(us(u.ru_utime) + us(u.ru_stime));
+}
+
+/// The process's CPU time over `idle` with the test thread asleep and every
+/// connection quiet (the servers' threads are the only ones that could run).
+std::chrono::microseconds cpu_while_idle(std::chrono::milliseconds idle) {
+  auto c0 = process_cpu();
+  std::this_thread::sleep_for(idle);
+  return process_cpu() - c0;
+}
+
+rpc::server_options spinning(std::chrono::microseconds window, rpc::server_options o = {}) {
+  o.idle_spin = window;
+  return o;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(session_idle_spin)
+
+BOOST_AUTO_TEST_CASE(a_spinning_server_serves_both_transports_with_sessions_on_either_thread) {
+  for (auto sessions : {rpc::session_thread::actor_system, rpc::session_thread::io_thread}) {
+    BOOST_TEST_CONTEXT("sessions on the " << (sessions == rpc::session_thread::io_thread ? "I/O thread" : "pool")) {
+      auto o = spinning(200us);
+      o.sessions = sessions;
+      server_fixture f{o};
+      spec_section_7(tcp_peer(std::make_shared<raw_tcp>(f.server->tcp_port())));
+      spec_section_7(ws_peer(std::make_shared<raw_ws>(f.server->websocket_port())));
+      // Calls back to back, and one at a time with pauses longer than the
+      // window (the thread has gone back to epoll between them).
+      raw_ws w{f.server->websocket_port()};
+      for (int i = 0; i < 200; ++i)
+        w.send_text(R"({"jsonrpc":"2.0","method":"add","params":[)" + std::to_string(i) + R"(,1],"id":)" +
+                    std::to_string(i) + "}");
+      for (int i = 0; i < 200; ++i) {
+        auto j = json::parse(w.read().value_or("{}"));
+        BOOST_CHECK_EQUAL(j.value("result", -1), j.value("id", -1) + 1);
+      }
+      for (int i = 0; i < 3; ++i) {
+        std::this_thread::sleep_for(5ms);
+        BOOST_CHECK_EQUAL(call_raw(w, R"({"jsonrpc":"2.0","method":"add","params":[2,3],"id":"p"})").value("result", 0),
+                          5);
+      }
+      // Timers still fire while the thread spins or sleeps.
+      auto [ok, took] = concurrent_delays(f.server->websocket_url(), 100);
+      BOOST_CHECK_EQUAL(ok, 100);
+      BOOST_TEST(took.count() < 1000);
+      check_alive(f);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_server_stops_spinning_after_the_window) {
+  // A 2 ms window after a call, then 300 ms of quiet with the connection
+  // open: the I/O thread must be asleep in epoll for nearly all of it
+  // (a thread that kept polling would use the whole 300 ms of a core).
+  server_fixture f{spinning(2000us, on_io_thread())};
+  raw_ws w{f.server->websocket_port()};
+  BOOST_CHECK_EQUAL(call_raw(w, R"({"jsonrpc":"2.0","method":"add","params":[1,1],"id":1})").value("result", 0), 2);
+  auto used = cpu_while_idle(300ms);
+  BOOST_TEST_MESSAGE("idle server, 2 ms window: " << used.count() << " µs of CPU in 300 ms");
+  BOOST_TEST(used.count() < 100'000);
+  // And it still answers after having slept.
+  BOOST_CHECK_EQUAL(call_raw(w, R"({"jsonrpc":"2.0","method":"add","params":[2,2],"id":2})").value("result", 0), 4);
+}
+
+BOOST_AUTO_TEST_CASE(within_the_window_the_io_thread_polls_instead_of_sleeping) {
+  // A window longer than the quiet period: the thread keeps polling through
+  // it, which a server that blocks at once (idle_spin 0) never does. Loose:
+  // a twentieth of the period, whatever else the machine runs.
+  server_fixture f{spinning(std::chrono::seconds{10})};
+  raw_tcp t{f.server->tcp_port()};
+  t.send_line(R"({"jsonrpc":"2.0","method":"add","params":[1,1],"id":1})");
+  BOOST_REQUIRE(t.read_line());
+  auto used = cpu_while_idle(300ms);
+  BOOST_TEST_MESSAGE("10 s window: " << used.count() << " µs of CPU in 300 ms");
+  BOOST_TEST(used.count() > 15'000);
+  // stop() ends the spinning thread (it runs out of work like a blocked one).
+  auto t0 = std::chrono::steady_clock::now();
+  f.server->stop();
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 5s));
+}
+
+BOOST_AUTO_TEST_CASE(a_negative_window_is_refused) {
+  tandem::actor_system sys{std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{1, 100})};
+  rpc::session_options s;
+  s.methods = demo::make_service();
+  auto started = rpc::serve(sys, spinning(-1us), s);
+  BOOST_REQUIRE(!started.has_value());
+  BOOST_CHECK_EQUAL(started.error_value().code(), static_cast<int>(tandem::errc::invalid_argument));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,7 +23,11 @@ namespace tandem::session::native {
 
 class io_thread {
 public:
-  io_thread() : work_(std::in_place, io_.get_executor()) {}
+  /// `idle_spin` > 0: after handling something the thread keeps polling
+  /// (non-blocking epoll) for that long before it blocks, so that what
+  /// arrives meanwhile is handled without a wake-up (server_options::idle_spin).
+  explicit io_thread(std::chrono::nanoseconds idle_spin = {})
+      : idle_spin_(idle_spin), work_(std::in_place, io_.get_executor()) {}
   io_thread(const io_thread&) = delete;
   io_thread& operator=(const io_thread&) = delete;
   ~io_thread() { finish(); }
@@ -32,7 +37,10 @@ public:
   void run() {
     thread_ = std::thread{[this] {
       id_.store(std::this_thread::get_id(), std::memory_order_release);
-      io_.run();
+      if (idle_spin_ > std::chrono::nanoseconds::zero())
+        run_spinning();
+      else
+        io_.run();
     }};
   }
 
@@ -69,6 +77,30 @@ public:
   bool on_io_thread() const noexcept { return id_.load(std::memory_order_acquire) == std::this_thread::get_id(); }
 
 private:
+  // Spin, then block: poll() runs every ready handler (and the reactor with a
+  // zero timeout) without sleeping; once nothing has been handled for
+  // idle_spin_, run_one() sleeps in epoll until the next event, so an idle
+  // server costs nothing after the window. Both return 0 and leave the
+  // io_context stopped once it runs out of work (finish()).
+  void run_spinning() {
+    using clock = std::chrono::steady_clock;
+    auto last_activity = clock::now();
+    for (;;) {
+      if (io_.poll() > 0) {
+        last_activity = clock::now();
+        continue;
+      }
+      if (io_.stopped())
+        return;
+      if (clock::now() - last_activity < idle_spin_)
+        continue;
+      if (io_.run_one() == 0)
+        return;
+      last_activity = clock::now();
+    }
+  }
+
+  std::chrono::nanoseconds idle_spin_;
   boost::asio::io_context io_{1};
   std::mutex mutex_;
   bool open_ = true;

@@ -33,7 +33,7 @@ class http_session;
 }
 
 struct network_server::state : std::enable_shared_from_this<network_server::state> {
-  std::shared_ptr<io_thread> io = std::make_shared<io_thread>();
+  std::shared_ptr<io_thread> io; // made with the options (idle_spin)
   server_options options;
   accept_handler_on on_accept;
   std::unique_ptr<native::io_actors> io_actors; // session_thread::io_thread
@@ -302,9 +302,12 @@ expected<std::unique_ptr<network_server>> network_server::start(server_options o
 }
 
 expected<std::unique_ptr<network_server>> network_server::start(server_options options, accept_handler_on on_accept) {
+  if (options.idle_spin < std::chrono::microseconds::zero())
+    return error{errc::invalid_argument, "server_options::idle_spin must not be negative"};
   auto s = std::make_shared<state>();
   s->options = std::move(options);
   s->on_accept = std::move(on_accept);
+  s->io = std::make_shared<io_thread>(s->options.idle_spin);
   if (s->options.sessions == session_thread::io_thread)
     s->io_actors = std::make_unique<native::io_actors>(s->io);
   auto& io = s->io->context();
