@@ -9,6 +9,10 @@
 //   --impl tandem-tcp-io, tandem-ws-io
 //                         the same with the server's sessions on its I/O
 //                         thread (server_options::sessions = io_thread)
+//   --impl tandem-*-spin  (e.g. tandem-ws-io-spin) the same with the server's
+//                         I/O thread spinning before it blocks
+//                         (server_options::idle_spin = --server-spin-us,
+//                         default 100)
 //   --impl node-ws        the same generator against --url (the node reference,
 //                         bench/rpc_node_server.mjs, started by bench/run)
 //
@@ -26,6 +30,11 @@
 //   --generator blocking  the first figures' generator: Beast's blocking
 //                         read per answer (nlohmann parse) and one write per
 //                         request.
+//   --generator-spin-us N the lean generator polls its socket (recv with
+//                         MSG_DONTWAIT) for up to N µs after writing before
+//                         it blocks in recv: at C=1 the answer is then read
+//                         without a wake-up of the generator. Default 0 (it
+//                         blocks at once). The same for every server.
 
 #include "bench_support.hpp"
 #include "../examples/rpc_session_demo/demo_service.hpp"
@@ -42,7 +51,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
@@ -212,6 +224,8 @@ long scan_answer(std::string_view frame) {
 struct read_buffer {
   std::vector<char> data = std::vector<char>(64 * 1024);
   std::size_t begin = 0, end = 0;
+  /// > 0: poll the socket that long before blocking in recv (--generator-spin-us).
+  std::chrono::nanoseconds spin{};
 
   template <class Socket>
   void fill(Socket& s) {
@@ -225,6 +239,18 @@ struct read_buffer {
       } else {
         data.resize(data.size() * 2);
       }
+    }
+    if (spin > std::chrono::nanoseconds::zero()) {
+      auto t0 = clock::now();
+      do {
+        auto n = ::recv(s.native_handle(), data.data() + end, data.size() - end, MSG_DONTWAIT);
+        if (n > 0) {
+          end += static_cast<std::size_t>(n);
+          return;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+          break; // closed or failed: the blocking read below reports it
+      } while (clock::now() - t0 < spin);
     }
     end += s.read_some(asio::buffer(data.data() + end, data.size() - end));
   }
@@ -453,19 +479,30 @@ int main(int argc, char** argv) {
     else
       rest.push_back(argv[i]);
   }
-  auto a = bench::parse(static_cast<int>(rest.size()), rest.data(), 20000, {"concurrency", "port", "url", "generator"});
+  auto a = bench::parse(static_cast<int>(rest.size()), rest.data(), 20000,
+                        {"concurrency", "port", "url", "generator", "generator-spin-us", "server-spin-us"});
   a.impl = impl;
   long concurrency = a.get("concurrency", 1);
   std::string generator = a.extra.count("generator") ? a.extra.at("generator") : "lean";
   if (generator != "lean" && generator != "blocking")
     bench::fail("--generator must be lean or blocking");
   bool lean = generator == "lean";
+  std::chrono::microseconds generator_spin{a.get("generator-spin-us", 0)};
+  if (generator_spin.count() < 0 || (generator_spin.count() > 0 && !lean))
+    bench::fail("--generator-spin-us takes a count of µs >= 0, with the lean generator");
+  std::chrono::microseconds server_spin{a.get("server-spin-us", 100)};
 
   std::unique_ptr<tandem::actor_system> sys;
   std::unique_ptr<tandem::session::network_server> server;
-  bool on_io_thread = impl == "tandem-tcp-io" || impl == "tandem-ws-io";
-  if (on_io_thread)
-    impl.resize(impl.size() - 3); // drives the same transport
+  auto strip = [&impl](std::string_view suffix) {
+    bool has = impl.size() > suffix.size() && impl.compare(impl.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+               impl.rfind("tandem-", 0) == 0;
+    if (has)
+      impl.resize(impl.size() - suffix.size()); // drives the same transport
+    return has;
+  };
+  bool server_spins = strip("-spin");
+  bool on_io_thread = strip("-io");
   if (impl == "tandem-tcp" || impl == "tandem-ws") {
     sys = std::make_unique<tandem::actor_system>(
         std::make_unique<tandem::caf_pool>(tandem::caf_pool::options{static_cast<std::size_t>(a.threads), 100}));
@@ -474,6 +511,8 @@ int main(int argc, char** argv) {
     tandem::session::server_options o;
     if (on_io_thread)
       o.sessions = tandem::session::session_thread::io_thread;
+    if (server_spins)
+      o.idle_spin = server_spin;
     auto started = tandem::session::serve(*sys, o, s);
     bench::check(started.has_value(), "serve failed");
     server = std::move(*started);
@@ -492,6 +531,7 @@ int main(int argc, char** argv) {
     } else if (impl == "tandem-tcp") {
       if (lean) {
         lean_tcp_transport t{server->tcp_port()};
+        t.in.spin = generator_spin;
         r = drive_lean(t, n, concurrency);
       } else {
         tcp_transport t{server->tcp_port()};
@@ -504,6 +544,7 @@ int main(int argc, char** argv) {
       auto host = hostport.substr(0, colon), port = hostport.substr(colon + 1), path = url.substr(url.find('/', 5));
       if (lean) {
         lean_ws_transport t{host, port, path};
+        t.in.spin = generator_spin;
         r = drive_lean(t, n, concurrency);
       } else {
         ws_transport t{host, port, path};
@@ -525,10 +566,12 @@ int main(int argc, char** argv) {
   }
   double med = bench::median(samples);
   std::string params = "concurrency=" + std::to_string(concurrency) + ",msgs=" + std::to_string(a.n) +
-                       (impl == "tandem-inproc" ? "" : ",generator=" + generator);
+                       (impl == "tandem-inproc" ? "" : ",generator=" + generator) +
+                       (generator_spin.count() > 0 && impl != "tandem-inproc" ? ",generator_spin_us=" + std::to_string(generator_spin.count()) : "") +
+                       (server_spins ? ",server_spin_us=" + std::to_string(server_spin.count()) : "");
   std::printf("bench=rpc impl=%s params=%s threads=%d median_s=%.6f msgs_per_s=%.0f ns_per_msg=%.1f rss_kb=%ld "
               "iterations=%d cpu_ns_per_msg=%.1f samples_s=%s cpu_s=%s x_p50_us=%.1f x_p99_us=%.1f\n",
-              (impl + (on_io_thread ? "-io" : "")).c_str(), params.c_str(), a.threads, med, static_cast<double>(a.n) / med,
+              (impl + (on_io_thread ? "-io" : "") + (server_spins ? "-spin" : "")).c_str(), params.c_str(), a.threads, med, static_cast<double>(a.n) / med,
               med * 1e9 / static_cast<double>(a.n), bench::peak_rss_kb(), a.iterations,
               bench::median(cpu) * 1e9 / static_cast<double>(a.n), bench::join_samples(samples).c_str(),
               bench::join_samples(cpu).c_str(), percentile(all_latencies, 0.5), percentile(all_latencies, 0.99));
