@@ -3,9 +3,12 @@
 //   rpc_session_demo                  in-process: server and client sessions in
 //                                     one actor system, no network (the default)
 //   rpc_session_demo serve [--host H] [--port P] [--tcp-port P] [--static DIR]
+//                          [--idle-spin-us US]
 //                                     WebSocket on ws://H:P/rpc (and the files of
 //                                     DIR over HTTP on the same port), TCP on
-//                                     tcp://H:P; until SIGINT/SIGTERM
+//                                     tcp://H:P; until SIGINT/SIGTERM. US: the
+//                                     I/O thread polls that long before it
+//                                     sleeps (server_options::idle_spin, 0)
 //   rpc_session_demo client URL       calls a running server (tcp:// or ws://)
 
 #include "demo_client.hpp"
@@ -16,6 +19,7 @@
 #include <tandem/session/serve.hpp>
 #include <tandem/tandem.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +35,7 @@ constexpr const char* usage =
     "       rpc_session_demo serve [--host H] [--port P] [--tcp-port P] [--static DIR]\n"
     "           WebSocket ws://H:P/rpc plus DIR's files over HTTP (default 127.0.0.1:8080),\n"
     "           TCP tcp://H:P (default: the WebSocket port + 1; 0 = ephemeral)\n"
+    "           [--idle-spin-us US]: poll US µs before sleeping (lower latency, more CPU; default 0)\n"
     "       rpc_session_demo client URL      call a running server (tcp://H:P or ws://H:P/rpc)\n";
 
 /// Spawns the client and its session over `conn`; runs until both are done.
@@ -106,6 +111,12 @@ int serve(int argc, char** argv) {
       tcp_port = p;
     } else if (arg == "--static" && has_value) {
       opts.static_dir = argv[++i];
+    } else if (arg == "--idle-spin-us" && has_value) {
+      char* end = nullptr;
+      long us = std::strtol(argv[++i], &end, 10);
+      if (end == argv[i] || *end != '\0' || us < 0 || us > 1'000'000)
+        return std::fprintf(stderr, "rpc_session_demo: bad --idle-spin-us '%s' (0..1000000)\n", argv[i]), 2;
+      opts.idle_spin = std::chrono::microseconds{us};
     } else {
       std::fprintf(stderr, "rpc_session_demo: unknown argument '%s'\n%s", arg.c_str(), usage);
       return 2;
