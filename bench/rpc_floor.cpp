@@ -2,7 +2,7 @@
 // under bench/rpc at concurrency 1 (not in bench/run; run it by hand).
 //
 //   rpc_floor [--n N] [--iterations K] [--server-spin-us S] [--client-spin-us C]
-//             [--busy-poll-us B]
+//             [--busy-poll-us B] [--nodelay 0|1]
 //
 // A "server" thread waits in epoll_wait on one accepted loopback TCP socket
 // (TCP_NODELAY, as Asio and both servers do) and answers each 80-byte
@@ -14,7 +14,7 @@
 // before it blocks -- what server_options::idle_spin and bench/rpc's
 // --generator-spin-us do. B > 0 sets SO_BUSY_POLL (the kernel's own busy
 // polling of the device queue in a blocking read; needs CAP_NET_ADMIN above
-// net.core.busy_read) on both sockets. Prints calls/s (round trips) and
+// net.core.busy_read) on both sockets; --nodelay 0 leaves Nagle on. Prints calls/s (round trips) and
 // p50/p99 in the bench line format; params name the settings.
 
 #include "bench_support.hpp"
@@ -121,9 +121,10 @@ double percentile(std::vector<double> xs, double p) {
 } // namespace
 
 int main(int argc, char** argv) {
-  auto a = bench::parse(argc, argv, 20000, {"server-spin-us", "client-spin-us", "busy-poll-us"});
+  auto a = bench::parse(argc, argv, 20000, {"server-spin-us", "client-spin-us", "busy-poll-us", "nodelay"});
   std::chrono::microseconds server_spin{a.get("server-spin-us", 0)}, client_spin{a.get("client-spin-us", 0)};
   int busy_poll = static_cast<int>(a.get("busy-poll-us", 0));
+  bool nodelay = a.get("nodelay", 1) != 0;
 
   int listener = ::socket(AF_INET, SOCK_STREAM, 0);
   must(listener >= 0, "socket");
@@ -142,8 +143,10 @@ int main(int argc, char** argv) {
     must(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0, "connect");
     int accepted = ::accept(listener, nullptr, nullptr);
     must(accepted >= 0, "accept");
-    no_delay(client);
-    no_delay(accepted);
+    if (nodelay) {
+      no_delay(client);
+      no_delay(accepted);
+    }
     if (busy_poll > 0)
       for (int fd : {client, accepted})
         must(::setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &busy_poll, sizeof busy_poll) == 0, "SO_BUSY_POLL");
@@ -172,10 +175,10 @@ int main(int argc, char** argv) {
   }
   ::close(listener);
   double med = bench::median(samples);
-  std::printf("bench=rpc_floor impl=raw-tcp params=concurrency=1,msgs=%ld,server_spin_us=%ld,client_spin_us=%ld,busy_poll_us=%d "
+  std::printf("bench=rpc_floor impl=raw-tcp params=concurrency=1,msgs=%ld,server_spin_us=%ld,client_spin_us=%ld,busy_poll_us=%d,nodelay=%d "
               "threads=2 median_s=%.6f msgs_per_s=%.0f ns_per_msg=%.1f rss_kb=%ld iterations=%d cpu_ns_per_msg=%.1f "
               "samples_s=%s cpu_s=%s x_p50_us=%.1f x_p99_us=%.1f\n",
-              a.n, static_cast<long>(server_spin.count()), static_cast<long>(client_spin.count()), busy_poll, med,
+              a.n, static_cast<long>(server_spin.count()), static_cast<long>(client_spin.count()), busy_poll, nodelay ? 1 : 0, med,
               static_cast<double>(a.n) / med, med * 1e9 / static_cast<double>(a.n), bench::peak_rss_kb(), a.iterations,
               bench::median(cpu) * 1e9 / static_cast<double>(a.n), bench::join_samples(samples).c_str(),
               bench::join_samples(cpu).c_str(), percentile(latencies, 0.5), percentile(latencies, 0.99));
