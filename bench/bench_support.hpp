@@ -121,6 +121,14 @@ inline double median(std::vector<double> xs) {
   return n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
 }
 
+/// The sample at fraction p of the sorted samples (0 if there are none).
+inline double percentile(std::vector<double> xs, double p) {
+  if (xs.empty())
+    return 0;
+  std::sort(xs.begin(), xs.end());
+  return xs[std::min(xs.size() - 1, static_cast<std::size_t>(p * static_cast<double>(xs.size())))];
+}
+
 /// Peak resident set size of this process, in KiB.
 inline long peak_rss_kb() {
   rusage ru{};

@@ -460,13 +460,6 @@ result drive_in_process(long n, long concurrency, int threads) {
   return r;
 }
 
-double percentile(std::vector<double> xs, double p) {
-  if (xs.empty())
-    return 0;
-  std::sort(xs.begin(), xs.end());
-  return xs[std::min(xs.size() - 1, static_cast<std::size_t>(p * static_cast<double>(xs.size())))];
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -574,7 +567,7 @@ int main(int argc, char** argv) {
               (impl + (on_io_thread ? "-io" : "") + (server_spins ? "-spin" : "")).c_str(), params.c_str(), a.threads, med, static_cast<double>(a.n) / med,
               med * 1e9 / static_cast<double>(a.n), bench::peak_rss_kb(), a.iterations,
               bench::median(cpu) * 1e9 / static_cast<double>(a.n), bench::join_samples(samples).c_str(),
-              bench::join_samples(cpu).c_str(), percentile(all_latencies, 0.5), percentile(all_latencies, 0.99));
+              bench::join_samples(cpu).c_str(), bench::percentile(all_latencies, 0.5), bench::percentile(all_latencies, 0.99));
   std::fflush(stdout);
   if (server)
     server->stop();

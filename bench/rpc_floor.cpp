@@ -111,13 +111,6 @@ void serve(int fd, std::chrono::nanoseconds spin) {
   ::close(fd);
 }
 
-double percentile(std::vector<double> xs, double p) {
-  if (xs.empty())
-    return 0;
-  std::sort(xs.begin(), xs.end());
-  return xs[std::min(xs.size() - 1, static_cast<std::size_t>(p * static_cast<double>(xs.size())))];
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -181,6 +174,6 @@ int main(int argc, char** argv) {
               a.n, static_cast<long>(server_spin.count()), static_cast<long>(client_spin.count()), busy_poll, nodelay ? 1 : 0, med,
               static_cast<double>(a.n) / med, med * 1e9 / static_cast<double>(a.n), bench::peak_rss_kb(), a.iterations,
               bench::median(cpu) * 1e9 / static_cast<double>(a.n), bench::join_samples(samples).c_str(),
-              bench::join_samples(cpu).c_str(), percentile(latencies, 0.5), percentile(latencies, 0.99));
+              bench::join_samples(cpu).c_str(), bench::percentile(latencies, 0.5), bench::percentile(latencies, 0.99));
   return 0;
 }
