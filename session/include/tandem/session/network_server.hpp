@@ -69,9 +69,11 @@ struct server_options {
   /// (bench/RESULTS.md), for up to a core's worth of CPU while calls keep
   /// coming. An idle server costs nothing once the window has passed.
   /// 0 (the default): block as soon as there is nothing to do, as Asio,
-  /// Tokio and CAF's I/O do; worth turning on (50-200 µs) for a
-  /// latency-bound server with a core to spare, e.g. with
-  /// sessions = session_thread::io_thread. Negative: start() fails.
+  /// Tokio and CAF's I/O do. Worth turning on (50-200 µs: the window only
+  /// has to cover a client's turnaround) for a latency-bound server with
+  /// sessions = session_thread::io_thread and a core to spare; harmful when
+  /// the spinning thread takes the core that the sessions' pool or the
+  /// rest of the machine needs (bench/RESULTS.md). Negative: start() fails.
   std::chrono::microseconds idle_spin{0};
 };
 
