@@ -234,6 +234,41 @@ BOOST_AUTO_TEST_CASE(a_timer_armed_and_cancelled_in_one_handler_is_gone_at_once)
   BOOST_CHECK_EQUAL(sys.timers().pending(), 0u);
 }
 
+// Cancelling the timer a handler has just armed takes a shortcut when its
+// handle is the only one. With a copy of the handle about, the entry must
+// still be cancelled exactly once and freed once, when the last handle goes.
+BOOST_AUTO_TEST_CASE(a_just_armed_timer_with_two_handles_is_cancelled_once_and_freed_once) {
+  tandem::deterministic_scheduler sched;
+  tandem::actor_system sys{sched};
+  int destroyed = 0;
+  bool first = false;
+  bool second = true;
+  bool pending_after = true;
+  int destroyed_with_one_handle_left = -1;
+  int destroyed_with_none_left = -1;
+  auto a = sys.spawn([&](tandem::actor_base* self) {
+    return tandem::behavior{[&, self](arm_and_cancel) {
+      auto h = self->system().timers().arm(new counted_entry(self->now() + 1ms, destroyed));
+      auto copy = h;
+      first = copy.cancel();
+      second = h.cancel();
+      pending_after = h.pending() || copy.pending();
+      copy = {};
+      destroyed_with_one_handle_left = destroyed;
+      h = {};
+      destroyed_with_none_left = destroyed;
+    }};
+  });
+  tandem::send(a, arm_and_cancel{});
+  sched.advance(10ms);
+  BOOST_CHECK(first);
+  BOOST_CHECK(!second);
+  BOOST_CHECK(!pending_after);
+  BOOST_CHECK_EQUAL(destroyed_with_one_handle_left, 0);
+  BOOST_CHECK_EQUAL(destroyed_with_none_left, 1);
+  BOOST_CHECK_EQUAL(sys.timers().pending(), 0u);
+}
+
 namespace {
 
 // A clock that moves on by 1 us at every read, and counts the reads: what a

@@ -140,6 +140,31 @@ struct timer_core {
     d.entries[d.count++] = e;
   }
 
+  /// cancel() of the timer this thread armed last, while it still waits in
+  /// this thread's batch and no other handle to it exists (the handle's and
+  /// the service's are its only references): a delayed send taken back or a
+  /// request answered in the handler that sent it. Nobody else can see the
+  /// entry -- no other thread has a handle, and the driver gets it only from
+  /// this thread -- so it leaves the batch with plain stores instead of a
+  /// CAS on its state and a decrement of its count. Compares pointers only
+  /// before it knows the entry is this thread's (its fields may be written
+  /// by the driver otherwise).
+  static bool cancel_last_armed_here(timer_entry* e) noexcept {
+    auto& d = this_thread_arms;
+    if (d.count == 0 || d.entries[d.count - 1] != e)
+      return false;
+    // acquire: pairs with the release of another handle, so that handle's
+    // last use of the entry is over.
+    if (e->refs_.load(std::memory_order_acquire) != 2
+        || e->state_.load(std::memory_order_relaxed) != timer_entry::queued)
+      return false;
+    e->state_.store(timer_entry::cancelled, std::memory_order_relaxed);
+    e->discard();
+    --d.count;
+    e->refs_.store(1, std::memory_order_relaxed); // the service's is gone
+    return true;
+  }
+
   /// A cancel() that won over a timer still waiting in this thread's batch:
   /// drops it from there, so its memory is free (and reused) at once.
   static void forget(timer_entry* e) noexcept {
@@ -169,6 +194,8 @@ bool timer_handle::cancel() noexcept {
   timer_entry* e = entry_;
   if (e == nullptr)
     return false;
+  if (detail::timer_core::cancel_last_armed_here(e))
+    return true;
   auto s = e->state_.load(std::memory_order_acquire);
   for (;;) {
     if (s != timer_entry::queued && s != timer_entry::armed && s != timer_entry::firing)
