@@ -264,6 +264,59 @@ BOOST_AUTO_TEST_CASE(blocks_freed_for_another_thread_wait_for_a_flush_or_the_fre
   BOOST_TEST(reclaimed<sixteen>(before, held) == n);
 }
 
+// The timer thread frees the entries of every worker that armed timers,
+// interleaved: a chain per owner, so that a change of owner does not send a
+// chain of one back (nothing goes back before a flush here, fewer than a
+// chain's worth each), and each owner gets exactly its own blocks.
+BOOST_AUTO_TEST_CASE(a_thread_freeing_for_two_owners_in_turn_keeps_a_chain_for_each) {
+  if (!tandem::detail::small_object_pool_enabled())
+    return;
+  constexpr int n = 5;
+  std::vector<message*> mine, theirs;
+  for (int i = 0; i < n; ++i)
+    mine.push_back(new message_of<sixteen>());
+  std::set<message*> mine_before(mine.begin(), mine.end());
+  std::promise<void> they_made, freed, flush, flushed, they_looked, look_again;
+  auto freed_seen = freed.get_future().share();
+  int theirs_before_flush = -1;
+  int theirs_after_flush = -1;
+  std::thread owner{[&] {
+    for (int i = 0; i < n; ++i)
+      theirs.push_back(new message_of<sixteen>());
+    std::set<message*> before(theirs.begin(), theirs.end());
+    they_made.set_value();
+    freed_seen.wait();
+    std::vector<std::unique_ptr<message>> held;
+    theirs_before_flush = reclaimed<sixteen>(before, held);
+    they_looked.set_value();
+    look_again.get_future().wait();
+    theirs_after_flush = reclaimed<sixteen>(before, held);
+  }};
+  they_made.get_future().wait();
+  std::thread freer{[&] {
+    for (int i = 0; i < n; ++i) {
+      delete mine[static_cast<std::size_t>(i)];
+      delete theirs[static_cast<std::size_t>(i)];
+    }
+    freed.set_value();
+    flush.get_future().wait();
+    tandem::detail::flush_remote_frees();
+    flushed.set_value();
+  }};
+  freed_seen.wait();
+  std::vector<std::unique_ptr<message>> held;
+  BOOST_TEST(reclaimed<sixteen>(mine_before, held) == 0);
+  they_looked.get_future().wait();
+  BOOST_TEST(theirs_before_flush == 0);
+  flush.set_value();
+  flushed.get_future().wait();
+  BOOST_TEST(reclaimed<sixteen>(mine_before, held) == n);
+  look_again.set_value();
+  owner.join();
+  freer.join();
+  BOOST_TEST(theirs_after_flush == n);
+}
+
 BOOST_AUTO_TEST_CASE(a_pool_worker_hands_freed_messages_back_after_each_job) {
   if (!tandem::detail::small_object_pool_enabled())
     return;

@@ -70,37 +70,39 @@ thread_local heap* this_heap = nullptr;
 thread_local bool heap_torn_down = false;
 
 // Blocks this thread freed for other threads' heaps, not yet pushed back:
-// per size class, a chain for one owner. A consumer that frees every
-// message its producer made would otherwise CAS the producer's stack once
-// per message while the producer takes it as fast, one or two blocks at a
-// time: the stack's cache line then crosses cores twice per message (most
-// of a message's cost when the two run side by side). A chain of
-// remote_batch blocks costs one CAS and gives the owner a batch.
+// per size class, a chain for each of up to chain_ways owners. A consumer
+// that frees every message its producer made would otherwise CAS the
+// producer's stack once per message while the producer takes it as fast,
+// one or two blocks at a time: the stack's cache line then crosses cores
+// twice per message (most of a message's cost when the two run side by
+// side). A chain of remote_batch blocks costs one CAS and gives the owner a
+// batch. Several owners per class, because a thread often frees for a few
+// at once, interleaved (the timer thread frees the entries of every worker
+// an actor has armed timers on): with one chain per class, every change of
+// owner would flush a chain of one or two.
 constexpr unsigned remote_batch = 32;
+constexpr unsigned chain_ways = 4;
 
 struct pending_chain {
-  heap* owner = nullptr;
+  heap* owner = nullptr; // kept across flushes, until another owner needs the way
   free_block* first = nullptr;
   free_block* last = nullptr;
   unsigned count = 0;
-};
-
-// The last pool_prefetch_distance blocks this thread put in front of a chain
-// of a size class, across chains: the block pushed that many pushes ago is
-// that far down the owner's list (the `ahead` hint) -- also across a flush,
-// since the next chain this thread pushes for that owner lands right on top
-// of the last one, unless another thread's chain came in between (then the
-// hint is merely stale). Resetting at each flush would leave the first
-// blocks of every chain unfetched: 4 misses of 32.
-struct recent_frees {
-  free_block* blocks[pool_prefetch_distance] = {};
+  // The last pool_prefetch_distance blocks put in front of this owner's
+  // chains: the block pushed that many pushes ago is that far down the
+  // owner's list (the `ahead` hint) -- also across a flush, since the next
+  // chain lands right on top of the last one, unless another thread's chain
+  // came in between (then the hint is merely stale). Restarting at each
+  // flush would leave the first blocks of every chain unfetched.
+  free_block* recent[pool_prefetch_distance] = {};
   unsigned pushes = 0;
 };
 
 struct pending_frees {
-  pending_chain chains[class_count];
-  recent_frees recent[class_count];
-  std::uint32_t nonempty = 0; // bit i: chains[i] holds blocks
+  pending_chain chains[class_count][chain_ways];
+  std::uint8_t victim[class_count] = {}; // the way to give up next, per class
+  std::uint64_t nonempty = 0;            // bit index * chain_ways + way: holds blocks
+  static_assert(class_count * chain_ways <= 64);
 };
 
 thread_local pending_frees this_thread_pending;
@@ -116,16 +118,40 @@ void push_remote(size_class& c, free_block* first, free_block* last) noexcept {
                                            std::memory_order_relaxed));
 }
 
-void flush_chain(pending_frees& p, std::size_t index) noexcept {
-  auto& chain = p.chains[index];
+void flush_chain(pending_frees& p, std::size_t index, unsigned way) noexcept {
+  auto& chain = p.chains[index][way];
   push_remote(chain.owner->classes[index], chain.first, chain.last);
-  chain = pending_chain{};
-  p.nonempty &= ~(std::uint32_t{1} << index);
+  chain.first = chain.last = nullptr;
+  chain.count = 0;
+  p.nonempty &= ~(std::uint64_t{1} << (index * chain_ways + way));
 }
 
 void flush_all(pending_frees& p) noexcept {
-  while (p.nonempty != 0)
-    flush_chain(p, static_cast<std::size_t>(__builtin_ctz(p.nonempty)));
+  while (p.nonempty != 0) {
+    auto bit = static_cast<unsigned>(__builtin_ctzll(p.nonempty));
+    flush_chain(p, bit / chain_ways, bit % chain_ways);
+  }
+}
+
+/// The way of size class `index` that collects `owner`'s blocks: the one it
+/// already has, or one given up by another owner (its chain flushed).
+pending_chain& chain_for(pending_frees& p, std::size_t index, heap* owner) noexcept {
+  auto* ways = p.chains[index];
+  for (unsigned w = 0; w < chain_ways; ++w)
+    if (ways[w].owner == owner)
+      return ways[w];
+  unsigned w = 0;
+  while (w < chain_ways && ways[w].owner != nullptr)
+    ++w;
+  if (w == chain_ways) {
+    w = p.victim[index];
+    p.victim[index] = static_cast<std::uint8_t>((w + 1) % chain_ways);
+    if (ways[w].count != 0)
+      flush_chain(p, index, w);
+  }
+  ways[w] = pending_chain{};
+  ways[w].owner = owner;
+  return ways[w];
 }
 
 // Hands the thread's heap on when the thread exits; later allocations of
@@ -257,24 +283,21 @@ void free_small_slow(void* p, std::size_t size) noexcept {
     return;
   }
   auto& pending = this_thread_pending;
-  auto& chain = pending.chains[index];
-  if (chain.owner != owner) {
-    if (chain.owner != nullptr)
-      flush_chain(pending, index);
-    else
-      (void)&this_heap_owner; // registers the flush at this thread's exit
-    chain.owner = owner;
+  if (pending.nonempty == 0)
+    (void)&this_heap_owner; // registers the flush at this thread's exit
+  auto& chain = chain_for(pending, index, owner);
+  auto way = static_cast<unsigned>(&chain - pending.chains[index]);
+  if (chain.count == 0) {
     chain.last = b;
-    pending.nonempty |= std::uint32_t{1} << index;
+    pending.nonempty |= std::uint64_t{1} << (index * chain_ways + way);
   }
   b->next = chain.first;
-  auto& recent = pending.recent[index];
-  auto& slot = recent.blocks[recent.pushes++ % pool_prefetch_distance];
-  b->ahead = slot;
-  slot = b;
+  auto& recent = chain.recent[chain.pushes++ % pool_prefetch_distance];
+  b->ahead = recent;
+  recent = b;
   chain.first = b;
   if (++chain.count == remote_batch)
-    flush_chain(pending, index);
+    flush_chain(pending, index, way);
 }
 
 void flush_remote_frees() noexcept {
