@@ -138,7 +138,8 @@ inline void free_small(void* p, std::size_t size) noexcept {
 }
 
 /// Blocks freed for another thread's pool are handed back in chains of 32
-/// (one CAS each), not one by one. Until its chain fills, a block waits on
+/// (one CAS each), not one by one; a freeing thread keeps a chain for each of
+/// up to 4 owners per size class. Until its chain fills, a block waits on
 /// the freeing thread -- until that thread calls this, or exits. Threads that
 /// free other threads' blocks call it when a unit of work ends (a pool worker
 /// after each job, the timer driver after each expiry), so nothing waits
