@@ -7,6 +7,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -289,6 +291,10 @@ BOOST_AUTO_TEST_CASE(the_codec_encodes_what_it_decodes) {
   BOOST_TEST(codec.encode_batch({"1", "2"}) == "[1,2]");
   rpc::rpc_request bad_method{json(1), "\xc3\x28", nullptr};
   BOOST_TEST(!codec.encode(bad_method).has_value());
+  rpc::rpc_response bad_id{json("ok\xff"), json(1), std::nullopt};
+  BOOST_TEST(!codec.encode(bad_id).has_value());
+  rpc::rpc_response bad_nested{json(1), json::array({"fine", "\xc3"}), std::nullopt};
+  BOOST_TEST(!codec.encode(bad_nested).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(requests_and_results_are_written_as_nlohmann_dumps_them) {
@@ -301,10 +307,12 @@ BOOST_AUTO_TEST_CASE(requests_and_results_are_written_as_nlohmann_dumps_them) {
     return e.has_value() ? *e : std::string{"<error>"};
   };
   std::vector<json> ids = {json(0), json(-12), json(1.5), json("s\"q\u00e9"), json(nullptr),
-                           json(std::uint64_t{18446744073709551615u})};
+                           json(std::uint64_t{18446744073709551615u}), json("plain id"),
+                           json(std::numeric_limits<std::int64_t>::min()), json("back\\slash")};
   std::vector<json> values = {json(nullptr), json::array(), json::object(), json::array({1, "two", 3.25, nullptr}),
                               json{{"b", 1}, {"a", json{{"z", true}, {"y", json::array({false})}}}},
-                              json("line\nbreak \u2603"), json(42)};
+                              json("line\nbreak \u2603"), json(42), json(true), json(false), json(-3),
+                              json(""), json("plain ~text"), json("tab\tdel\x7f"), json(1e300)};
   for (const auto& id : ids) {
     for (const auto& v : values) {
       BOOST_TEST_CONTEXT("id " << id.dump() << ", value " << v.dump()) {

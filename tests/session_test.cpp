@@ -223,6 +223,35 @@ BOOST_AUTO_TEST_CASE(the_peer_cancels_an_incoming_call_and_its_later_answer_is_d
   BOOST_TEST(frames.empty());
 }
 
+BOOST_AUTO_TEST_CASE(cancellation_finds_a_call_by_its_exact_id) {
+  // Ids that compare equal as numbers or look alike as text are still
+  // different ids: 1, 1.0, "1", "\u00e9" and its escaped form, a big unsigned.
+  raw_peer_fixture f{[] {
+    rpc::session_options o;
+    o.methods = make_service();
+    return o;
+  }()};
+  std::vector<std::string> ids = {"1", "1.0", "\"1\"", "\"\u00e9\"", "18446744073709551615", "-1", "null"};
+  for (const auto& id : ids) {
+    auto frames = f.exchange(R"({"jsonrpc":"2.0","method":"delay","params":{"ms":100,"value":1},"id":)" + id + "}");
+    BOOST_TEST(frames.empty());
+  }
+  for (const auto& id : ids) {
+    BOOST_TEST_CONTEXT("id " << id) {
+      auto frames = f.exchange(R"({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":)" + id + "}}");
+      BOOST_TEST_REQUIRE(frames.size() == 1u);
+      auto answer = parse_frame(frames[0]);
+      BOOST_TEST(answer["id"].dump() == json::parse(id).dump());
+      BOOST_TEST(answer["error"]["code"] == rpc::rpc_code::request_cancelled);
+      // Cancelling it again finds nothing.
+      BOOST_TEST(f.exchange(R"({"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":)" + id + "}}").empty());
+    }
+  }
+  f.log.frames.clear();
+  f.sched.advance(200ms);
+  BOOST_TEST(f.log.frames.empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_handler_that_answers_after_cancellation_is_ignored) {
   // The handler keeps its promise and answers long after the cancellation:
   // the caller has already had -32800, exactly once.

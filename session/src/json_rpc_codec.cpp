@@ -1,6 +1,8 @@
 #include <tandem/session/json_rpc_codec.hpp>
 
+#include <charconv>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -391,18 +393,75 @@ json to_json_value(const rpc_message& msg) {
 /// parts instead of being built as a json object (a std::map: one node and
 /// one key string per member) and dumped. The bytes are the same either way:
 /// members in nlohmann's (sorted) key order, no spaces, strict UTF-8.
+/// Scalars that need no escaping (the usual ids and small results) are
+/// written here; nlohmann's serializer, whose construction costs an
+/// allocation and a localeconv() call, is made only for the rest.
 class frame_writer {
 public:
-  explicit frame_writer(std::string& out)
-      : out_(out), json_(nlohmann::detail::output_adapter<char, std::string>(out), ' ',
-                         json::error_handler_t::strict) {}
+  explicit frame_writer(std::string& out) : out_(out) {}
 
   void raw(std::string_view s) { out_.append(s); }
-  void value(const json& j) { json_.dump(j, false, false, 0); }
+
+  void value(const json& j) {
+    switch (j.type()) {
+      case json::value_t::null:
+        out_.append("null");
+        return;
+      case json::value_t::boolean:
+        out_.append(j.get<bool>() ? "true" : "false");
+        return;
+      case json::value_t::number_integer:
+        integer(j.get<json::number_integer_t>());
+        return;
+      case json::value_t::number_unsigned:
+        integer(j.get<json::number_unsigned_t>());
+        return;
+      case json::value_t::string:
+        if (string(j.get_ref<const std::string&>()))
+          return;
+        break;
+      default:
+        break;
+    }
+    serializer().dump(j, false, false, 0);
+  }
+
+  void string_value(const std::string& s) {
+    if (!string(s))
+      serializer().dump(json(s), false, false, 0);
+  }
 
 private:
+  template <class Int>
+  void integer(Int v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+  }
+
+  /// Writes `s` if it is printable ASCII without quotes or backslashes
+  /// (written as is by nlohmann too); false, writing nothing, otherwise.
+  bool string(const std::string& s) {
+    for (char c : s) {
+      auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u > 0x7e || u == '"' || u == '\\')
+        return false;
+    }
+    out_ += '"';
+    out_.append(s);
+    out_ += '"';
+    return true;
+  }
+
+  nlohmann::detail::serializer<json>& serializer() {
+    if (!json_)
+      json_.emplace(nlohmann::detail::output_adapter<char, std::string>(out_), ' ',
+                    json::error_handler_t::strict);
+    return *json_;
+  }
+
   std::string& out_;
-  nlohmann::detail::serializer<json> json_;
+  std::optional<nlohmann::detail::serializer<json>> json_;
 };
 
 /// The common messages written directly; false for the others.
@@ -410,6 +469,7 @@ bool write_common(const rpc_message& msg, std::string& out) {
   if (const auto* r = std::get_if<rpc_response>(&msg)) {
     if (r->error)
       return false;
+    out.reserve(64); // one allocation for a typical answer
     frame_writer w{out};
     w.raw(R"({"id":)");
     w.value(r->id);
@@ -419,6 +479,7 @@ bool write_common(const rpc_message& msg, std::string& out) {
     return true;
   }
   if (const auto* q = std::get_if<rpc_request>(&msg)) {
+    out.reserve(64);
     frame_writer w{out};
     if (q->id) {
       w.raw(R"({"id":)");
@@ -427,7 +488,7 @@ bool write_common(const rpc_message& msg, std::string& out) {
     } else {
       w.raw(R"({"jsonrpc":"2.0","method":)");
     }
-    w.value(json(q->method));
+    w.string_value(q->method);
     if (!q->params.is_null()) {
       w.raw(R"(,"params":)");
       w.value(q->params);

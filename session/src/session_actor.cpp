@@ -3,6 +3,7 @@
 #include <tandem/session/json_rpc_codec.hpp>
 #include <tandem/session/rpc_notification.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <thread>
 #include <utility>
@@ -20,6 +21,26 @@ bool on_core_thread(const call_state& c) {
 std::string describe_duration(duration d) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   return std::to_string(ms) + " ms";
+}
+
+/// An id as a key for finding calls by id: two ids have the same key exactly
+/// when they dump to the same text, but the common ones (integers, plain
+/// strings) are not dumped: that costs a serializer (an allocation, a
+/// localeconv() call) each time.
+std::string id_key(const json& id) {
+  if (id.is_number_integer()) {
+    // Integers (signed or not) dump as their digits, and nothing else does.
+    char buf[24];
+    auto r = id.is_number_unsigned() ? std::to_chars(buf, buf + sizeof buf, id.get<std::uint64_t>())
+                                     : std::to_chars(buf, buf + sizeof buf, id.get<std::int64_t>());
+    return std::string(buf, r.ptr);
+  }
+  if (id.is_string()) {
+    // Strings dump as '"' + escaped text + '"', which is one-to-one with the
+    // text; nothing else dumps with a leading '"'.
+    return '"' + id.get_ref<const std::string&>();
+  }
+  return id.dump();
 }
 
 template <class... Fs>
@@ -224,9 +245,10 @@ void session_actor::dispatch(rpc_request& req, const std::shared_ptr<batch_state
   state->serial = serial;
   state->session = this_actor();
   state->core = this;
-  incoming_.emplace(serial, incoming_call{state, req.id ? batch : nullptr});
+  auto& call = incoming_.emplace(serial, incoming_call{state, req.id ? batch : nullptr, {}}).first->second;
   if (req.id) {
-    incoming_by_id_.emplace(req.id->dump(), serial);
+    call.id_key = id_key(*req.id);
+    incoming_by_id_.emplace(call.id_key, serial);
     if (batch)
       ++batch->outstanding;
   }
@@ -302,7 +324,7 @@ void session_actor::finish_incoming(std::uint64_t serial, call_outcome outcome) 
   incoming_.erase(i);
   if (call.state->notification)
     return;
-  auto range = incoming_by_id_.equal_range(call.state->id.dump());
+  auto range = incoming_by_id_.equal_range(call.id_key);
   for (auto j = range.first; j != range.second; ++j) {
     if (j->second == serial) {
       incoming_by_id_.erase(j);
@@ -329,7 +351,7 @@ void session_actor::cancel_incoming(const json& params) {
   if (id == params.end())
     return;
   std::vector<std::uint64_t> serials;
-  auto range = incoming_by_id_.equal_range(id->dump());
+  auto range = incoming_by_id_.equal_range(id_key(*id));
   for (auto j = range.first; j != range.second; ++j)
     serials.push_back(j->second);
   for (auto serial : serials) {

@@ -36,6 +36,7 @@ private:
   struct incoming_call {
     std::shared_ptr<call_state> state;
     std::shared_ptr<batch_state> batch;
+    std::string id_key; // its key in incoming_by_id_ (calls only)
   };
   struct outgoing {
     std::string method;
@@ -68,7 +69,7 @@ private:
   bool closing_ = false; // close() asked for; frames still arriving are ignored
   std::uint64_t last_serial_ = 0;
   std::unordered_map<std::uint64_t, incoming_call> incoming_;
-  std::unordered_multimap<std::string, std::uint64_t> incoming_by_id_;
+  std::unordered_multimap<std::string, std::uint64_t> incoming_by_id_; // by id_key()
   std::unordered_map<std::int64_t, outgoing> outgoing_;
 };
 
