@@ -236,31 +236,53 @@ void session_actor::dispatch(rpc_request& req, const std::shared_ptr<batch_state
           batch);
     return;
   }
-  auto serial = ++last_serial_;
   auto state = std::make_shared<call_state>();
   state->notification = req.is_notification();
   if (req.id)
     state->id = *req.id;
-  state->method = req.method;
-  state->serial = serial;
+  state->method = std::move(req.method);
+  state->serial = ++last_serial_;
   state->session = this_actor();
   state->core = this;
-  auto& call = incoming_.emplace(serial, incoming_call{state, req.id ? batch : nullptr, {}}).first->second;
-  if (req.id) {
-    call.id_key = id_key(*req.id);
-    incoming_by_id_.emplace(call.id_key, serial);
-    if (batch)
-      ++batch->outstanding;
-  }
-  state->sync_thread.store(std::this_thread::get_id(), std::memory_order_release);
+  incoming_call call{std::move(state), req.id ? batch : nullptr, {}};
+  if (req.id && batch)
+    ++batch->outstanding;
+  call.state->sync_thread.store(std::this_thread::get_id(), std::memory_order_release);
+  running_ = &call;
   handler_result result;
-  {
-    call_context ctx{state, this, self_handle_};
+  try {
+    call_context ctx{call.state, this, self_handle_};
     result = (*h)(ctx, std::move(req.params));
+  } catch (...) {
+    // Handlers made by service::add catch everything; should another throw,
+    // the actor fails, and its call is cancelled with the others.
+    call.state->sync_thread.store(std::thread::id{}, std::memory_order_release);
+    if (running_ == &call) {
+      running_ = nullptr;
+      park(std::move(call));
+    }
+    throw;
   }
-  state->sync_thread.store(std::thread::id{}, std::memory_order_release);
-  if (!result.deferred && !state->answered.exchange(true, std::memory_order_acq_rel))
-    finish_incoming(serial, std::move(result.outcome));
+  call.state->sync_thread.store(std::thread::id{}, std::memory_order_release);
+  if (running_ == nullptr)
+    return; // answered while the handler ran
+  running_ = nullptr;
+  if (!result.deferred && !call.state->answered.exchange(true, std::memory_order_acq_rel)) {
+    answer(call, std::move(result.outcome));
+    return;
+  }
+  // Answered later: by a promise, a cancellation, the session's end (or
+  // already, from another thread: its posted answer will find it here).
+  park(std::move(call));
+}
+
+void session_actor::park(incoming_call call) {
+  auto serial = call.state->serial;
+  if (!call.state->notification) {
+    call.id_key = id_key(call.state->id);
+    incoming_by_id_.emplace(call.id_key, serial);
+  }
+  incoming_.emplace(serial, std::move(call));
 }
 
 void session_actor::on_response(rpc_response& resp) {
@@ -317,20 +339,32 @@ void session_actor::flush(batch_state& batch) {
 }
 
 void session_actor::finish_incoming(std::uint64_t serial, call_outcome outcome) {
+  if (running_ != nullptr && running_->state->serial == serial) {
+    auto& call = *running_;
+    running_ = nullptr; // answered by its handler's context or promise before it returned
+    answer(call, std::move(outcome));
+    return;
+  }
   auto i = incoming_.find(serial);
   if (i == incoming_.end())
     return;
   auto call = std::move(i->second);
   incoming_.erase(i);
-  if (call.state->notification)
-    return;
-  auto range = incoming_by_id_.equal_range(call.id_key);
-  for (auto j = range.first; j != range.second; ++j) {
-    if (j->second == serial) {
-      incoming_by_id_.erase(j);
-      break;
+  if (!call.state->notification) {
+    auto range = incoming_by_id_.equal_range(call.id_key);
+    for (auto j = range.first; j != range.second; ++j) {
+      if (j->second == serial) {
+        incoming_by_id_.erase(j);
+        break;
+      }
     }
   }
+  answer(call, std::move(outcome));
+}
+
+void session_actor::answer(incoming_call& call, call_outcome outcome) {
+  if (call.state->notification)
+    return;
   reply(call.state->id, std::move(outcome), call.batch);
   if (call.batch) {
     --call.batch->outstanding;
@@ -339,7 +373,8 @@ void session_actor::finish_incoming(std::uint64_t serial, call_outcome outcome) 
 }
 
 void session_actor::notify_incoming(std::uint64_t serial, std::string method, json params) {
-  if (closed_ || incoming_.find(serial) == incoming_.end())
+  bool open = (running_ != nullptr && running_->state->serial == serial) || incoming_.count(serial) != 0;
+  if (closed_ || !open)
     return;
   write(rpc_request{std::nullopt, std::move(method), std::move(params)});
 }

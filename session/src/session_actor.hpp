@@ -48,6 +48,8 @@ private:
 
   void on_frame(std::string& text);
   void dispatch(rpc_request& req, const std::shared_ptr<batch_state>& batch);
+  void park(incoming_call call);
+  void answer(incoming_call& call, call_outcome outcome);
   void on_response(rpc_response& resp);
   bool on_stream_item(const json& params);
   void reply(const json& id, call_outcome outcome, const std::shared_ptr<batch_state>& batch);
@@ -68,6 +70,10 @@ private:
   bool closed_ = false;  // transport_closed received, or terminated
   bool closing_ = false; // close() asked for; frames still arriving are ignored
   std::uint64_t last_serial_ = 0;
+  /// The call whose handler is running. Most are answered before it returns
+  /// and never enter incoming_ (two hash-table nodes saved per call); those
+  /// still open then are parked there.
+  incoming_call* running_ = nullptr;
   std::unordered_map<std::uint64_t, incoming_call> incoming_;
   std::unordered_multimap<std::string, std::uint64_t> incoming_by_id_; // by id_key()
   std::unordered_map<std::int64_t, outgoing> outgoing_;
