@@ -8,6 +8,8 @@
 
 #include <chrono>
 
+#include <unistd.h>
+
 namespace tandem::session::native {
 
 namespace asio = boost::asio;
@@ -40,7 +42,7 @@ void websocket_server_connection::accept(beast::tcp_stream stream,
   handshake_->async_accept(request, asio::bind_executor(strand(), [self, on_open = std::move(on_open)](
                                                                      beast::error_code ec) {
                              if (!ec && self->handshake_ && !self->closed())
-                               self->socket_.emplace(beast::get_lowest_layer(*self->handshake_).release_socket());
+                               self->adopt(beast::get_lowest_layer(*self->handshake_).release_socket());
                              self->handshake_.reset(); // from here on the socket is framed here
                              if (!self->socket_) {
                                self->close_socket();
@@ -51,6 +53,22 @@ void websocket_server_connection::accept(beast::tcp_stream stream,
                              self->watch_idle();
                              on_open(true);
                            }));
+}
+
+void websocket_server_connection::adopt(asio::ip::tcp::socket socket) {
+  boost::system::error_code ec;
+  auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec)
+    return;
+  auto fd = socket.release(ec);
+  if (ec)
+    return;
+  socket_.emplace(io_->context().get_executor());
+  socket_->assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+    socket_.reset();
+  }
 }
 
 // -- reading ---------------------------------------------------------------------

@@ -42,6 +42,12 @@ public:
 
 private:
   using handshake_stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  /// On the io_context's own executor: a socket accepted on the strand has
+  /// the strand inside an any_io_executor, which every read and write copies
+  /// (a heap allocation each). Handlers still run on the strand (bind_executor).
+  using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+
+  void adopt(boost::asio::ip::tcp::socket socket);
 
   void start_read() override;
   void start_write(std::vector<std::string> frames) override;
@@ -67,7 +73,7 @@ private:
   void watch_idle();
 
   std::optional<handshake_stream> handshake_;
-  std::optional<boost::asio::ip::tcp::socket> socket_;
+  std::optional<socket_type> socket_;
   ws_frame_decoder decoder_;
   std::vector<char> in_;
   bool reading_ = false;
