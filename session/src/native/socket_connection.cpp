@@ -163,13 +163,7 @@ void socket_connection::flush() {
   if (queue_.empty() || done_)
     return;
   writing_ = true;
-  std::vector<std::string> frames;
-  frames.reserve(queue_.size());
-  while (!queue_.empty()) {
-    frames.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-  }
-  start_write(std::move(frames));
+  start_write(queue_);
 }
 
 void socket_connection::on_written(std::size_t bytes, const boost::system::error_code& ec) {

@@ -7,7 +7,9 @@
 // max_inbound_frames, resume once both are down to half),
 // delivery of frames and of the single transport_closed to the session
 // actor, and the close sequence. Everything but write() and the counters runs
-// on the connection's strand.
+// on the I/O thread, serialized by the connection's strand -- or, where noted
+// (a flush queued by a session on the I/O thread), by the io_context having
+// that one thread.
 
 #include "native/io_thread.hpp"
 
@@ -18,7 +20,6 @@
 
 #include <atomic>
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,8 +50,9 @@ public:
 protected:
   // --- strand only ------------------------------------------------------------
   virtual void start_read() = 0;
-  /// Writes the frames (taken from the queue); calls on_written when done.
-  virtual void start_write(std::vector<std::string> frames) = 0;
+  /// Writes the frames, taking them out of `frames` (left empty, its
+  /// capacity kept for the next batch); calls on_written when done.
+  virtual void start_write(std::vector<std::string>& frames) = 0;
   /// Ends the transport politely (FIN / WebSocket close); calls on_shutdown_done.
   virtual void start_shutdown() = 0;
   /// Closes the socket at once.
@@ -91,7 +93,7 @@ private:
   connection_limits limits_;
   std::string peer_;
   actor session_;
-  std::deque<std::string> queue_;
+  std::vector<std::string> queue_; // handed whole to start_write()
   bool started_ = false;
   bool writing_ = false;
   bool flush_posted_ = false;

@@ -105,8 +105,8 @@ void tcp_connection::reject_oversized() {
                                                        " bytes from " + peer()});
 }
 
-void tcp_connection::start_write(std::vector<std::string> frames) {
-  writing_frames_ = std::move(frames);
+void tcp_connection::start_write(std::vector<std::string>& frames) {
+  writing_frames_.swap(frames); // frames gets the last batch's emptied vector
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(writing_frames_.size() * 2);
   std::size_t bytes = 0;

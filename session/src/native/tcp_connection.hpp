@@ -21,7 +21,7 @@ public:
 
 private:
   void start_read() override;
-  void start_write(std::vector<std::string> frames) override;
+  void start_write(std::vector<std::string>& frames) override;
   void start_shutdown() override;
   void close_socket() noexcept override;
 

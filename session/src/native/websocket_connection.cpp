@@ -86,8 +86,8 @@ void websocket_connection::set_cork(bool on) noexcept {
 #endif
 }
 
-void websocket_connection::start_write(std::vector<std::string> frames) {
-  writing_frames_ = std::move(frames);
+void websocket_connection::start_write(std::vector<std::string>& frames) {
+  writing_frames_.swap(frames); // frames gets the last batch's emptied vector
   if (writing_frames_.size() > 1)
     set_cork(true);
   write_next(0, 0);

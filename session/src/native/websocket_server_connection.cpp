@@ -167,12 +167,13 @@ void websocket_server_connection::on_violation(std::uint16_t code, std::string w
 
 // -- writing ---------------------------------------------------------------------
 
-void websocket_server_connection::start_write(std::vector<std::string> frames) {
+void websocket_server_connection::start_write(std::vector<std::string>& frames) {
   std::size_t bytes = 0;
   for (const auto& f : frames)
     bytes += f.size();
   if (close_sent_) {
     // Nothing may follow a close frame: these are dropped (as by a closed socket).
+    frames.clear();
     auto self = std::static_pointer_cast<websocket_server_connection>(shared_from_this());
     asio::post(strand(), [self, bytes] { self->on_written(bytes, {}); });
     return;
@@ -180,6 +181,7 @@ void websocket_server_connection::start_write(std::vector<std::string> frames) {
   next_.reserve(next_.size() + bytes + 10 * frames.size());
   for (const auto& f : frames)
     append_server_frame(next_, ws_opcode::text, f);
+  frames.clear();
   next_has_batch_ = true;
   next_batch_bytes_ += bytes;
   kick();

@@ -50,7 +50,7 @@ private:
   void adopt(boost::asio::ip::tcp::socket socket);
 
   void start_read() override;
-  void start_write(std::vector<std::string> frames) override;
+  void start_write(std::vector<std::string>& frames) override;
   void start_shutdown() override;
   void close_socket() noexcept override;
 
