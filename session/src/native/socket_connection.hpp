@@ -8,8 +8,8 @@
 // delivery of frames and of the single transport_closed to the session
 // actor, and the close sequence. Everything but write() and the counters runs
 // on the I/O thread, serialized by the connection's strand -- or, where noted
-// (a flush queued by a session on the I/O thread), by the io_context having
-// that one thread.
+// (the completions of a WebSocket server's reads and writes, a flush queued
+// by a session on the I/O thread), by the io_context having that one thread.
 
 #include "native/io_thread.hpp"
 
