@@ -1,6 +1,7 @@
 #include "session_actor.hpp"
 
 #include <tandem/session/json_rpc_codec.hpp>
+#include <tandem/runtime/detail/small_object_pool.hpp>
 #include <tandem/session/rpc_notification.hpp>
 
 #include <charconv>
@@ -42,6 +43,22 @@ std::string id_key(const json& id) {
   }
   return id.dump();
 }
+
+/// Memory for call states from the runtime's small-object pool (one per
+/// call, usually freed on the session's thread right after the answer).
+template <class T>
+struct pooled {
+  using value_type = T;
+  pooled() = default;
+  template <class U>
+  pooled(const pooled<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(tandem::detail::allocate_small(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { tandem::detail::free_small(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const pooled<U>&) const noexcept { return true; }
+  template <class U>
+  bool operator!=(const pooled<U>&) const noexcept { return false; }
+};
 
 template <class... Fs>
 struct overloaded : Fs... {
@@ -236,7 +253,7 @@ void session_actor::dispatch(rpc_request& req, const std::shared_ptr<batch_state
           batch);
     return;
   }
-  auto state = std::make_shared<call_state>();
+  auto state = std::allocate_shared<call_state>(pooled<call_state>{});
   state->notification = req.is_notification();
   if (req.id)
     state->id = *req.id;
