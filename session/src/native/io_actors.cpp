@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <utility>
 
 namespace tandem::session::native {
 
@@ -21,9 +22,35 @@ constexpr int max_yields = 64;
 
 io_actors::io_actors(std::shared_ptr<io_thread> io) : io_(std::move(io)), timer_(io_->context()) {
   loop_.set_wakeup([this] { wake(); });
+  io_->set_actor_runner([this] { run_woken(); });
 }
 
-io_actors::~io_actors() { shutdown(); }
+io_actors::~io_actors() {
+  io_->set_actor_runner(nullptr);
+  shutdown();
+}
+
+void io_actors::run_woken() {
+  if (detached_ || running_ || !drain_posted_.load(std::memory_order_acquire))
+    return;
+  // The posted drain stays queued: it then only runs what was woken after
+  // this run, without stepping back first.
+  wakes_.store(0, std::memory_order_relaxed);
+  if (run_some() < turns_per_drain)
+    ran_inline_ = true;
+}
+
+std::size_t io_actors::run_some() {
+  running_ = true;
+  std::size_t turns;
+  {
+    io_thread::collecting_flushes writes{*io_};
+    turns = loop_.run_turns(turns_per_drain);
+  }
+  running_ = false;
+  arm_timer();
+  return turns;
+}
 
 void io_actors::wake() {
   wakes_.fetch_add(1, std::memory_order_relaxed);
@@ -47,16 +74,18 @@ void io_actors::drain() {
   // one drain and one send per frame. The first step is always taken (it
   // costs one hop); the next ones only while wakes arrive meanwhile.
   auto wakes = wakes_.exchange(0, std::memory_order_acq_rel);
-  if ((yields_ == 0 || wakes > 0) && yields_ < max_yields) {
+  // A socket handler may have run what this drain was posted for
+  // (run_woken): then, unless more was woken since, no frame is on its way.
+  bool ran_inline = std::exchange(ran_inline_, false) && wakes == 0;
+  if (!ran_inline && (yields_ == 0 || wakes > 0) && yields_ < max_yields) {
     ++yields_;
     if (io_->post(io_->context().get_executor(), [this] { drain(); }))
       return;
   }
   yields_ = 0;
   drain_posted_.store(false, std::memory_order_release);
-  if (loop_.run_turns(turns_per_drain) == turns_per_drain)
+  if (run_some() == turns_per_drain)
     wake(); // more to do: after the socket handlers queued meanwhile
-  arm_timer();
 }
 
 void io_actors::arm_timer() {
@@ -80,6 +109,7 @@ void io_actors::arm_timer() {
 
 void io_actors::detach_from_io() {
   detached_ = true;
+  io_->set_actor_runner(nullptr);
   timer_at_ = time_point::max();
   timer_.cancel();
 }

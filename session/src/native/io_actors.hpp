@@ -41,6 +41,11 @@ public:
 private:
   void wake();
   void drain();
+  /// A socket handler on the I/O thread delivered frames and found its socket
+  /// drained: run the actors they woke now (io_thread::run_woken_actors).
+  void run_woken();
+  /// Turns, with the writes they queue started at the end; re-arms the timer.
+  std::size_t run_some();
   void arm_timer();
 
   std::shared_ptr<io_thread> io_;
@@ -51,6 +56,8 @@ private:
   std::atomic<bool> drain_posted_{false};
   std::atomic<unsigned> wakes_{0}; // since the posted drain last looked
   int yields_ = 0;                 // I/O thread only
+  bool running_ = false;           // I/O thread only: inside run_some()
+  bool ran_inline_ = false;        // I/O thread only: run_woken() did the posted drain's work
   bool detached_ = false; // I/O thread only
   bool shut_down_ = false;
 };

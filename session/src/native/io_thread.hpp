@@ -13,13 +13,25 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace tandem::session::native {
+
+/// A write queue whose flush waits for the end of the drain of actors
+/// running now on the I/O thread (io_thread::collect_flush).
+class deferred_flush {
+public:
+  virtual void flush_deferred() = 0;
+
+protected:
+  ~deferred_flush() = default;
+};
 
 class io_thread {
 public:
@@ -76,7 +88,58 @@ public:
   /// io_context (one thread runs it).
   bool on_io_thread() const noexcept { return id_.load(std::memory_order_acquire) == std::this_thread::get_id(); }
 
+  // -- actors on this thread (io_actors); I/O thread only, or before run() ----
+  //
+  // A request read here would otherwise reach the socket again through three
+  // hops of the io_context's queue (the actors' drain, its step back, the
+  // flush), each preceded by a non-blocking epoll_wait, and the next read's
+  // speculative recv (EAGAIN) would come before the answer's send; a syscall
+  // costs microseconds on a VM. A read that drained its socket runs the
+  // actors it woke at once instead, and their writes start when that run
+  // ends: recv, session, send, and only then the next recv.
+
+  /// Set by io_actors: runs the actors woken since their last drain.
+  void set_actor_runner(std::function<void()> run) { actor_runner_ = std::move(run); }
+  /// A socket handler delivered frames and found nothing more to read: run
+  /// the actors they woke now (no-op without actors on this thread).
+  void run_woken_actors() {
+    if (actor_runner_)
+      actor_runner_();
+  }
+
+  /// While actors run on this thread, writes they queue are collected here and
+  /// start together when the run ends.
+  class collecting_flushes {
+  public:
+    explicit collecting_flushes(io_thread& io) : io_(io) { ++io_.collecting_; }
+    collecting_flushes(const collecting_flushes&) = delete;
+    collecting_flushes& operator=(const collecting_flushes&) = delete;
+    ~collecting_flushes() {
+      if (--io_.collecting_ == 0)
+        io_.run_collected_flushes();
+    }
+
+  private:
+    io_thread& io_;
+  };
+  /// false outside a run of actors: the caller posts its flush instead.
+  bool collect_flush(std::shared_ptr<deferred_flush> f) {
+    if (collecting_ == 0)
+      return false;
+    flushes_.push_back(std::move(f));
+    return true;
+  }
+
 private:
+  void run_collected_flushes() {
+    // Swapped, not iterated in place: a flush may end in a handler that
+    // starts another run (the vectors' storage is reused either way).
+    running_flushes_.swap(flushes_);
+    for (auto& f : running_flushes_)
+      f->flush_deferred();
+    running_flushes_.clear();
+  }
+
   // Spin, then block: poll() runs every ready handler (and the reactor with a
   // zero timeout) without sleeping; once nothing has been handled for
   // idle_spin_, run_one() sleeps in epoll until the next event, so an idle
@@ -107,6 +170,9 @@ private:
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
   std::atomic<std::thread::id> id_{};
+  std::function<void()> actor_runner_;
+  int collecting_ = 0;
+  std::vector<std::shared_ptr<deferred_flush>> flushes_, running_flushes_;
 };
 
 } // namespace tandem::session::native

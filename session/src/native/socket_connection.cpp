@@ -96,14 +96,18 @@ void socket_connection::queue_deferred(std::string frame) {
     return; // on_written or the posted flush takes it
   flush_posted_ = true;
   auto self = shared_from_this();
+  if (io_->collect_flush(self))
+    return; // written when the run of sessions ends, with what it queues
   // Not through the strand: the one thread that runs every handler of this
   // io_context runs this one too, so it is serialized with the strand's
   // anyway, and skips the strand's queue (a lock, an invoker op).
-  boost::asio::post(io_->context(), [self] {
-    self->flush_posted_ = false;
-    if (!self->writing_)
-      self->flush();
-  });
+  boost::asio::post(io_->context(), [self] { self->flush_deferred(); });
+}
+
+void socket_connection::flush_deferred() {
+  flush_posted_ = false;
+  if (!writing_)
+    flush();
 }
 
 void socket_connection::abort(error reason) {

@@ -28,7 +28,7 @@ namespace tandem::session::native {
 
 using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
 
-class socket_connection : public std::enable_shared_from_this<socket_connection> {
+class socket_connection : public std::enable_shared_from_this<socket_connection>, public deferred_flush {
 public:
   socket_connection(std::shared_ptr<io_thread> io, strand_type strand, connection_limits limits, std::string peer);
   virtual ~socket_connection() = default;
@@ -84,8 +84,9 @@ private:
   void flush();
   void push(std::string counted_frame);
   /// push() from the I/O thread outside the strand: the write starts once
-  /// the current handler (a drain of sessions) is done.
+  /// the current run of sessions is done.
   void queue_deferred(std::string counted_frame);
+  void flush_deferred() override;
   void finish(error reason);
   void maybe_resume_reading();
   std::size_t inbound_cap() const noexcept;

@@ -91,6 +91,8 @@ void tcp_connection::on_read(const boost::system::error_code& ec, std::size_t n)
     }
     p = nl + 1;
   }
+  if (n < chunk_.size())
+    io_->run_woken_actors(); // nothing more waiting: answer before reading again
   read_done();
 }
 

@@ -112,6 +112,8 @@ void websocket_server_connection::on_read(const boost::system::error_code& ec, s
     return;
   }
   decoder_.feed({in_.data(), n}, *this);
+  if (n < in_.size())
+    io_->run_woken_actors(); // nothing more waiting: answer before reading again
   after_decode();
 }
 
