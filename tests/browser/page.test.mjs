@@ -2,8 +2,9 @@
 // npm's playwright-core), asserted through the DOM:
 //   - the actor playground computes the right result (hops, last member,
 //     per-member counts) and can be stopped;
-//   - responsiveness: while the ring processes 1,000,000 messages the page's
-//     requestAnimationFrame keeps firing (p99 frame gap <= 50 ms);
+//   - responsiveness: while the ring processes 1,000,000 messages (and
+//     10,000,000) the page's requestAnimationFrame keeps firing (p99 frame
+//     gap <= 50 ms);
 //   - the RPC panel, over a session to rpc_session_demo (which serves the
 //     page and /rpc on one port): add, echo, fail (an RpcError), a delay that
 //     times out, a cancelled delay, a ticks stream in order, latency shown; stopping the
@@ -103,6 +104,12 @@ async function runPlayground(actors, messages) {
 }
 
 test('playground: 1,000,000 messages around 100 actors, right result, page stays responsive', async () => {
+  // Warm up first: during the page's first run Chromium compiles the hot
+  // wasm again, optimised, on background threads, which on a two-core
+  // machine also delays the compositor's frames (gaps of 33-50 ms seen in
+  // cold runs only). What is asserted here is how the runtime yields, on
+  // warm code, as in the bench.
+  await runPlayground(100, 200000);
   const { status, result, frames, check } = await runPlayground(100, 1000000);
   assert.equal(status, 'done');
   assert.equal(result.stopped, false);
@@ -117,7 +124,25 @@ test('playground: 1,000,000 messages around 100 actors, right result, page stays
               `${frames.count}, gap p50 ${frames.p50.toFixed(1)} ms, p99 ${frames.p99.toFixed(1)} ms, ` +
               `max ${frames.max.toFixed(1)} ms`);
   fs.writeFileSync(path.join(artifacts, 'frame_gaps.json'), JSON.stringify({ result, frames }, null, 2));
-  assert.ok(frames.count >= 3, `only ${frames.count} frames during a ${result.elapsedMs} ms run`);
+  // The gaps run from the run's start to its end (the first and last are
+  // partial), so a stall anywhere in the run counts, however few frames a
+  // fast run spans (1,000,000 messages take ~50-120 ms: 3-8 gaps, p99 = max).
+  assert.ok(frames.count >= 1 && frames.gaps.length === frames.count, 'no frame gaps recorded');
+  assert.ok(frames.p99 <= 50, `p99 frame gap ${frames.p99} ms > 50 ms (gaps: ${frames.gaps.join(', ')})`);
+});
+
+test('playground: a run of 10,000,000 messages keeps the frames coming throughout', async () => {
+  // 1,000,000 messages now take ~50-120 ms, about as long as the gap
+  // allowed: a runtime that never yielded could pass the test above. This
+  // run spans dozens of frames.
+  const { status, result, frames } = await runPlayground(100, 10000000);
+  assert.equal(status, 'done');
+  assert.equal(result.messages, 10000000);
+  console.log(`# playground: ${result.messages} messages in ${result.elapsedMs.toFixed(1)} ms; ` +
+              `${frames.count} frame gaps, p50 ${frames.p50.toFixed(1)} ms, p99 ${frames.p99.toFixed(1)} ms, ` +
+              `max ${frames.max.toFixed(1)} ms`);
+  assert.ok(frames.count >= result.elapsedMs / 50,
+            `${frames.count} frame gaps in a ${result.elapsedMs} ms run: fewer than one per 50 ms`);
   assert.ok(frames.p99 <= 50, `p99 frame gap ${frames.p99} ms > 50 ms`);
 });
 

@@ -7,11 +7,17 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 // -- main-thread animation and frame-gap meter -------------------------------
 // The bar moves from requestAnimationFrame, so it stutters exactly when the
-// page's thread is blocked. Gaps between frames are recorded per run.
+// page's thread is blocked. Gaps between frames are recorded per run, from
+// the run's start to its end: a stall before the first frame or after the
+// last one counts too.
 const frames = {
   last: 0, gaps: [], recording: false,
-  start() { this.gaps = []; this.last = 0; this.recording = true; },
-  stop() { this.recording = false; return summarize(this.gaps); },
+  start() { this.gaps = []; this.last = performance.now(); this.recording = true; },
+  stop() {
+    this.recording = false;
+    this.gaps.push(performance.now() - this.last);
+    return summarize(this.gaps);
+  },
 };
 function summarize(gaps) {
   if (gaps.length === 0) return { count: 0, p50: 0, p99: 0, max: 0, gaps: [] };
@@ -22,8 +28,9 @@ function summarize(gaps) {
 }
 function animate(t) {
   if (frames.recording) {
-    if (frames.last !== 0) frames.gaps.push(t - frames.last);
-    frames.last = t;
+    // t is the frame's start, which may precede the run's start.
+    frames.gaps.push(Math.max(0, t - frames.last));
+    frames.last = Math.max(t, frames.last);
   }
   const width = $('runner').parentElement.clientWidth - 40;
   const x = (t / 4) % (2 * width);
