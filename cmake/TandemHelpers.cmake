@@ -21,7 +21,7 @@ endfunction()
 
 # tandem_add_wasm_includes(<target> <PRIVATE|PUBLIC|INTERFACE>)
 #   Under emscripten, adds the build-dir folder of symlinks to header-only
-#   libraries (boost, nlohmann) -- never /usr/include itself.
+#   libraries (boost, nlohmann, rapidjson) -- never /usr/include itself.
 function(tandem_add_wasm_includes target scope)
   if(EMSCRIPTEN)
     target_include_directories(${target} SYSTEM ${scope}

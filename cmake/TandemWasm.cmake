@@ -17,7 +17,7 @@
 # -- Header-only dependencies without /usr/include ---------------------------
 set(tandem_wasm_include_dir "${CMAKE_BINARY_DIR}/wasm-include")
 file(MAKE_DIRECTORY "${tandem_wasm_include_dir}")
-foreach(_dep IN ITEMS boost nlohmann)
+foreach(_dep IN ITEMS boost nlohmann rapidjson)
   if(EXISTS "/usr/include/${_dep}" AND NOT EXISTS "${tandem_wasm_include_dir}/${_dep}")
     file(CREATE_LINK "/usr/include/${_dep}" "${tandem_wasm_include_dir}/${_dep}" SYMBOLIC)
   endif()
