@@ -157,6 +157,15 @@ BOOST_AUTO_TEST_CASE(strings_and_escapes) {
   }
 }
 
+// Texts over the reader's 1 KiB stack copy are copied to the heap.
+BOOST_AUTO_TEST_CASE(texts_longer_than_the_stack_copy) {
+  std::string big = "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"" + std::string(3000, 'x')
+                    + "\\n\\u00e9\"," + std::string(500, ' ') + "1.5e3],\"id\":1}" + std::string(2000, '\n');
+  check_agrees(big);
+  check_gives_up(big + "x", false);
+  check_gives_up("[\"" + std::string(2000, 'a') + "\\uDC00\"]", false);
+}
+
 // Guard: an escaped lone low surrogate (RapidJSON decodes it to ED B0..BF,
 // nlohmann rejects it) gives up; so do lone high surrogates.
 BOOST_AUTO_TEST_CASE(lone_surrogates_give_up) {

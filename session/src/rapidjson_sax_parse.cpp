@@ -9,15 +9,17 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <system_error>
 
 // Why RapidJSON: nlohmann's lexer reads through an input adapter one
-// character at a time with a virtual-free but heavy get()/unget() and
-// token buffer per token; RapidJSON's reader reads the memory directly.
-// On the common frame (a small request) this halves the decode's
-// instructions (bench/RESULTS.md). What RapidJSON 1.1 does differently
-// from nlohmann 3.11, and how each difference is closed here:
+// character at a time (get()/unget(), position bookkeeping, a token buffer
+// per token); RapidJSON's reader reads the memory directly, here in situ
+// on a copy of the text. On the common frame (a small request) this more
+// than halves the decode's instructions (bench/RESULTS.md). What RapidJSON
+// 1.1 does differently from nlohmann 3.11, and how each difference is
+// closed here:
 // - Numbers: RapidJSON's own conversions differ (its doubles are not
 //   always strtod's, and it never turns an out-of-range integer into a
 //   double the way nlohmann does). kParseNumbersAsStringsFlag hands us the
@@ -37,31 +39,39 @@ namespace tandem::session {
 
 namespace {
 
-/// The text as a RapidJSON input stream: the bytes of a string_view, NUL
-/// at the end (as RapidJSON's own streams do).
-struct view_stream {
+/// A copy of the text as a RapidJSON in-situ stream (as its
+/// InsituStringStream, but with an end instead of a terminating NUL; Peek
+/// at the end gives NUL, as RapidJSON's own streams do): strings are
+/// decoded in place and numbers handed over where they stand, instead of
+/// being pushed character by character onto the reader's stack.
+struct insitu_stream {
   using Ch = char;
-  const char* begin;
-  const char* cur;
-  const char* end;
+  char* begin;
+  char* cur;
+  char* end;
+  char* dst = nullptr;
 
   Ch Peek() const { return cur == end ? '\0' : *cur; }
   Ch Take() { return cur == end ? '\0' : *cur++; }
   std::size_t Tell() const { return static_cast<std::size_t>(cur - begin); }
-  // Output: never used (not insitu), but the reader's templates name them.
-  Ch* PutBegin() { return nullptr; }
-  void Put(Ch) {}
+  // The reader writes a decoded string over its own text (never ahead of
+  // what it has read) and ends it with a NUL.
+  Ch* PutBegin() { return dst = cur; }
+  void Put(Ch c) { *dst++ = c; }
   void Flush() {}
-  std::size_t PutEnd(Ch*) { return 0; }
+  std::size_t PutEnd(Ch* from) { return static_cast<std::size_t>(dst - from); }
 };
 
 } // namespace
 } // namespace tandem::session
 
 namespace rapidjson {
-// A copy of the three pointers lives in registers while a value is read.
+// A copy of the pointers lives in registers while a value is read. Needed
+// too: in situ, ParseNumber finds a number's start with PutBegin() on the
+// stream it was given, not on its (advanced) local copy -- as for
+// RapidJSON's InsituStringStream, which has the same trait.
 template <>
-struct StreamTraits<tandem::session::view_stream> {
+struct StreamTraits<tandem::session::insitu_stream> {
   enum { copyOptimization = 1 };
 };
 } // namespace rapidjson
@@ -90,12 +100,16 @@ bool has_surrogate(const char* s, std::size_t n) {
 /// RapidJSON's events forwarded to an nlohmann SAX.
 class sax_adapter : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, sax_adapter> {
 public:
-  sax_adapter(sax_t& sax, std::size_t max_depth) : sax_(sax), max_depth_(max_depth) {}
+  /// `escapes`: whether the text has a backslash at all (else no string
+  /// can hold an escaped surrogate, and none is searched for one).
+  sax_adapter(sax_t& sax, std::size_t max_depth, bool escapes)
+    : sax_(sax), max_depth_(max_depth), escapes_(escapes) {}
 
   bool Null() { return sax_.null(); }
   bool Bool(bool b) { return sax_.boolean(b); }
 
   bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    // In situ, the text is not NUL-terminated: use n.
     // nlohmann: a number without '.', 'e' or 'E' is an integer -- signed
     // if it starts with '-', else unsigned -- when it fits (strtoll /
     // strtoull); everything else is a double from strtod, and a double
@@ -136,13 +150,13 @@ public:
   }
 
   bool String(const char* s, rapidjson::SizeType n, bool) {
-    if (has_surrogate(s, n))
+    if (escapes_ && has_surrogate(s, n))
       return false;
     text_.assign(s, n);
     return sax_.string(text_);
   }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
-    if (has_surrogate(s, n))
+    if (escapes_ && has_surrogate(s, n))
       return false;
     text_.assign(s, n);
     return sax_.key(text_);
@@ -170,21 +184,22 @@ public:
 private:
   sax_t& sax_;
   std::size_t max_depth_;
+  bool escapes_;
   std::size_t depth_ = 0;
   std::string text_;   // strings and keys, handed to the SAX (which may move it)
   std::string number_; // the text of a floating-point number
 };
 
-// The reader's stack (strings and numbers are copied there while read) is
-// a pool over a buffer on the C++ stack: no heap allocation for a frame
-// whose strings fit, 4 KiB chunks beyond.
+// The reader's stack (in situ it holds nothing for strings and numbers) is
+// a pool over a buffer on the C++ stack: no heap allocation for it.
 using stack_allocator = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
 using reader_t = rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, stack_allocator>;
 
-constexpr unsigned base_flags = rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseStopWhenDoneFlag;
+constexpr unsigned base_flags =
+  rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseStopWhenDoneFlag;
 
 template <unsigned Flags>
-bool read(view_stream& in, sax_adapter& handler, reader_t& reader) {
+bool read(insitu_stream& in, sax_adapter& handler, reader_t& reader) {
   if (reader.Parse<Flags>(in, handler).IsError())
     return false;
   // Only whitespace may follow (RapidJSON stopped right after the value).
@@ -207,12 +222,25 @@ bool rapidjson_sax_parse(std::string_view text, sax_t& sax, std::size_t max_dept
   }
   for (; ascii && i < text.size(); ++i)
     ascii = static_cast<unsigned char>(text[i]) < 0x80;
-  alignas(std::max_align_t) char buffer[1024];
+  // The copy the reader decodes in place: on the C++ stack for the usual
+  // frame, on the heap for a big one.
+  char local[1024];
+  std::unique_ptr<char[]> heap;
+  char* copy = local;
+  if (text.size() > sizeof local) {
+    heap.reset(new char[text.size()]);
+    copy = heap.get();
+  }
+  if (!text.empty())
+    std::memcpy(copy, text.data(), text.size());
+  insitu_stream in{copy, copy, copy + text.size()};
+
+  alignas(std::max_align_t) char stack_buffer[1024];
   rapidjson::CrtAllocator base;
-  stack_allocator pool{buffer, sizeof buffer, 4096, &base};
+  stack_allocator pool{stack_buffer, sizeof stack_buffer, 4096, &base};
   reader_t reader{&pool, 256};
-  sax_adapter handler{sax, max_depth};
-  view_stream in{text.data(), text.data(), text.data() + text.size()};
+  bool escapes = !text.empty() && std::memchr(text.data(), '\\', text.size()) != nullptr;
+  sax_adapter handler{sax, max_depth, escapes};
   if (ascii)
     return read<base_flags>(in, handler, reader);
   return read<base_flags | rapidjson::kParseValidateEncodingFlag>(in, handler, reader);
