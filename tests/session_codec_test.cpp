@@ -297,6 +297,65 @@ BOOST_AUTO_TEST_CASE(the_codec_encodes_what_it_decodes) {
   BOOST_TEST(!codec.encode(bad_nested).has_value());
 }
 
+// decode reads the common frame with a fast reader that gives up wherever
+// its result could differ from nlohmann's; these frames look common but
+// must be decided by the general path, exactly as nlohmann reads them.
+BOOST_AUTO_TEST_CASE(frames_the_fast_reader_leaves_to_the_general_path) {
+  rpc::json_rpc_codec codec;
+  auto decode = [&](std::string_view frame) { return codec.decode(frame, 1 << 20); };
+  auto code_of = [](const rpc::decoded_frame& d) {
+    const auto* inv = d.messages.size() == 1 ? std::get_if<rpc::rpc_invalid>(&d.messages[0]) : nullptr;
+    return inv != nullptr ? inv->error.code() : 0;
+  };
+  auto request_of = [](const rpc::decoded_frame& d) {
+    return d.messages.size() == 1 ? std::get_if<rpc::rpc_request>(&d.messages[0]) : nullptr;
+  };
+  const std::string call = R"({"jsonrpc":"2.0","method":"m","params":[1],"id":1})";
+  // nlohmann rejects these: a parse error, never a request.
+  for (std::string frame : {std::string{R"({"jsonrpc":"2.0","method":"m","params":["\uDC00"],"id":1})"},
+                            std::string{R"({"jsonrpc":"2.0","method":"\uDFFFm","id":1})"},
+                            std::string{R"({"jsonrpc":"2.0","method":"m","params":[1.8e308],"id":1})"},
+                            std::string{R"({"jsonrpc":"2.0","method":"m","id":17976931348623159e292})"},
+                            std::string{"{\"jsonrpc\":\"2.0\",\"method\":\"m\xed\xb0\x80\",\"id\":1}"},
+                            call + " x", call + call}) {
+    BOOST_TEST_CONTEXT("frame: " << frame) {
+      BOOST_TEST(code_of(decode(frame)) == rpc::rpc_code::parse_error);
+    }
+  }
+  // nlohmann reads a NUL as the end of the text and skips a leading BOM.
+  for (std::string frame : {call + std::string("\0junk", 5), "\xef\xbb\xbf" + call}) {
+    BOOST_TEST_CONTEXT("frame: " << json(frame).dump(-1, ' ', true)) {
+      auto d = decode(frame);
+      const auto* req = request_of(d);
+      BOOST_TEST_REQUIRE(req != nullptr);
+      BOOST_TEST(req->method == "m");
+      BOOST_TEST(req->params == json::array({1}));
+      BOOST_TEST(req->id.value_or(json()) == json(1));
+    }
+  }
+  // Numbers typed as nlohmann types them.
+  {
+    auto d = decode(R"({"jsonrpc":"2.0","method":"m","params":[-0,18446744073709551615,-9223372036854775809,0.5],"id":18446744073709551616})");
+    const auto* req = request_of(d);
+    BOOST_TEST_REQUIRE(req != nullptr);
+    BOOST_TEST(req->id.value_or(json()).is_number_float());
+    BOOST_TEST(req->id.value_or(json()).get<double>() == 18446744073709551616.0);
+    BOOST_TEST_REQUIRE(req->params.size() == 4u);
+    BOOST_TEST((req->params[0].type() == json::value_t::number_integer));
+    BOOST_TEST((req->params[1].type() == json::value_t::number_unsigned));
+    BOOST_TEST(req->params[1].get<std::uint64_t>() == std::numeric_limits<std::uint64_t>::max());
+    BOOST_TEST(req->params[2].is_number_float());
+    BOOST_TEST(req->params[3].get<double>() == 0.5);
+  }
+  // Nesting at the limit (128 by default) is read; one more level is refused.
+  auto nested = [&](std::size_t levels) {
+    return R"({"jsonrpc":"2.0","method":"m","params":)" + std::string(levels, '[') + std::string(levels, ']')
+           + R"(,"id":1})";
+  };
+  BOOST_TEST(request_of(decode(nested(127))) != nullptr);
+  BOOST_TEST(code_of(decode(nested(128))) == rpc::rpc_code::invalid_request);
+}
+
 BOOST_AUTO_TEST_CASE(requests_and_results_are_written_as_nlohmann_dumps_them) {
   // The codec writes the common messages around their dumped parts; the
   // bytes must be those of the whole message built as a json object and

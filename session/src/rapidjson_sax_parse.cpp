@@ -23,7 +23,7 @@
 // - Numbers: RapidJSON's own conversions differ (its doubles are not
 //   always strtod's, and it never turns an out-of-range integer into a
 //   double the way nlohmann does). kParseNumbersAsStringsFlag hands us the
-//   number's text and we convert by nlohmann's rules (raw_number()).
+//   number's text and we convert by nlohmann's rules (RawNumber()).
 // - Strings: RapidJSON turns an escaped lone low surrogate ("\uDC00") into
 //   the bytes ED B0..BF; nlohmann rejects it. Without
 //   kParseValidateEncodingFlag RapidJSON passes invalid UTF-8 through;
