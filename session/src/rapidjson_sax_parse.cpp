@@ -55,9 +55,17 @@ struct insitu_stream {
   Ch Take() { return cur == end ? '\0' : *cur++; }
   std::size_t Tell() const { return static_cast<std::size_t>(cur - begin); }
   // The reader writes a decoded string over its own text (never ahead of
-  // what it has read) and ends it with a NUL.
+  // what it has read) and ends it with a NUL. Except at the end of the text:
+  // there Take() stays put, and RapidJSON's UTF-8 validation still copies
+  // the up-to-three continuation bytes of a sequence cut off by the end
+  // (each a Put), which would write past the copy. Such a text fails to
+  // parse; those writes are dropped.
   Ch* PutBegin() { return dst = cur; }
-  void Put(Ch c) { *dst++ = c; }
+  void Put(Ch c) {
+    if (dst < end)
+      *dst = c;
+    ++dst;
+  }
   void Flush() {}
   std::size_t PutEnd(Ch* from) { return static_cast<std::size_t>(dst - from); }
 };
